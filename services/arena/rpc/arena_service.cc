@@ -1,0 +1,1 @@
+#include "services/arena/rpc/arena_service.h"

@@ -1,0 +1,61 @@
+// The shared main() of every gRPC service: configuration, logging, PostgreSQL pool and migrations, Redis,
+// health (NOT_SERVING while a dependency is down), reflection, metrics endpoint and graceful shutdown.
+// A service's main.cc only describes itself and builds its handlers.
+#pragma once
+
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "services/common/config.h"
+#include "services/common/migrations.h"
+
+namespace rally::common {
+
+class PgPool;
+class RedisClient;
+namespace metrics {
+class Registry;
+}
+
+// What a service's handlers may use; everything outlives the handlers.
+struct ServiceContext {
+  const ConfigSource& config;
+  PgPool& postgres;
+  RedisClient& redis;
+  metrics::Registry& metrics;
+};
+
+struct ServiceDefinition {
+  std::string name;           // "arena": logs, metrics labels, schema_migrations key
+  std::string config_prefix;  // "ARENA": RALLY_ARENA_ADDR, RALLY_ARENA_METRICS_ADDR
+  HostPort default_listen;
+  HostPort default_metrics_listen;
+  const Migrations* migrations = nullptr;
+  // Fully qualified gRPC service names reported by the health service ("rally.v1.Arena").
+  std::vector<std::string> grpc_service_names;
+  // Builds the gRPC services once configuration is loaded; config errors throw ConfigError.
+  std::function<std::vector<std::unique_ptr<grpc::Service>>(ServiceContext&)> make_services;
+};
+
+// Settings every service shares, read with the service's prefix.
+struct ServiceSettings {
+  HostPort listen;
+  HostPort metrics_listen;
+  // In-flight calls get this long after SIGTERM before they are cancelled. RALLY_SHUTDOWN_DRAIN.
+  std::chrono::milliseconds drain_timeout{10000};
+  // How often PostgreSQL and Redis are probed. RALLY_HEALTH_CHECK_INTERVAL.
+  std::chrono::milliseconds health_check_interval{1000};
+
+  static ServiceSettings from(const ConfigSource& config, const ServiceDefinition& service);
+};
+
+// Runs the service until SIGINT/SIGTERM. Returns the process exit code: 0 after a clean shutdown, 2 for a
+// configuration error (printed with its key), 1 when the server cannot start.
+int run_service(int argc, char** argv, const ServiceDefinition& service);
+
+}  // namespace rally::common

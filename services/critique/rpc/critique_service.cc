@@ -1,0 +1,1 @@
+#include "services/critique/rpc/critique_service.h"

@@ -1,0 +1,1 @@
+#include "services/llm-proxy/rpc/llm_proxy_service.h"

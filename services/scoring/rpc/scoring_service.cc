@@ -1,0 +1,1 @@
+#include "services/scoring/rpc/scoring_service.h"
