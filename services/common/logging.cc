@@ -1,1 +1,217 @@
-// placeholder: implementation in progress
+#include "services/common/logging.h"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <memory>
+#include <stdexcept>
+#include <utility>
+
+#include "services/common/config.h"
+#include "services/common/utf8.h"
+
+namespace rally::common {
+namespace {
+
+thread_local std::string t_request_id;
+
+// Appends the escaped text to a std::string or an spdlog memory buffer; runs of characters that need no
+// escaping are copied in one append.
+template <typename Out>
+void append_json_escaped(std::string_view text, Out& out) {
+  static constexpr char kHexDigits[] = "0123456789abcdef";
+  std::size_t run_start = 0;
+  std::size_t i = 0;
+  const auto flush_run = [&] { out.append(text.data() + run_start, text.data() + i); };
+  const auto emit = [&](std::string_view escape, std::size_t consumed) {
+    flush_run();
+    out.append(escape.data(), escape.data() + escape.size());
+    i += consumed;
+    run_start = i;
+  };
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    switch (c) {
+      case '"':
+        emit("\\\"", 1);
+        continue;
+      case '\\':
+        emit("\\\\", 1);
+        continue;
+      case '\n':
+        emit("\\n", 1);
+        continue;
+      case '\r':
+        emit("\\r", 1);
+        continue;
+      case '\t':
+        emit("\\t", 1);
+        continue;
+      default:
+        break;
+    }
+    if (c < 0x20) {
+      const std::array<char, 6> escape{'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xF]};
+      emit(std::string_view(escape.data(), escape.size()), 1);
+    } else if (c < 0x80) {
+      ++i;
+    } else if (const std::size_t length = utf8_sequence_length(text, i); length != 0) {
+      i += length;
+    } else {
+      emit("\\ufffd", 1);
+    }
+  }
+  flush_run();
+}
+
+void append_text(std::string_view text, spdlog::memory_buf_t& dest) {
+  dest.append(text.data(), text.data() + text.size());
+}
+
+// The configured level names (spdlog's own say "warning" and "err"), the same in both formats.
+std::string_view level_name(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+      return "trace";
+    case spdlog::level::debug:
+      return "debug";
+    case spdlog::level::info:
+      return "info";
+    case spdlog::level::warn:
+      return "warn";
+    case spdlog::level::err:
+      return "error";
+    case spdlog::level::critical:
+      return "critical";
+    default:
+      return "off";
+  }
+}
+
+spdlog::level::level_enum parse_level(std::string_view name) {
+  for (const auto level :
+       {spdlog::level::trace, spdlog::level::debug, spdlog::level::info, spdlog::level::warn,
+        spdlog::level::err, spdlog::level::critical, spdlog::level::off}) {
+    if (level_name(level) == name) {
+      return level;
+    }
+  }
+  throw std::invalid_argument("unknown log level \"" + std::string(name) + "\"");
+}
+
+class LevelFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    append_text(level_name(msg.level), dest);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<LevelFlag>(); }
+};
+
+// Reads the thread-local id: spdlog formats synchronously on the thread that logs (no async logger).
+class RequestIdFlag final : public spdlog::custom_flag_formatter {
+ public:
+  explicit RequestIdFlag(LogFormat format) : format_(format) {}
+
+  void format(const spdlog::details::log_msg& /*msg*/, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    if (format_ == LogFormat::kJson) {
+      append_json_escaped(t_request_id, dest);
+    } else {
+      append_text(t_request_id.empty() ? std::string_view("-") : std::string_view(t_request_id), dest);
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<RequestIdFlag>(format_);
+  }
+
+ private:
+  LogFormat format_;
+};
+
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    append_json_escaped(std::string_view(msg.payload.data(), msg.payload.size()), dest);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessageFlag>();
+  }
+};
+
+// Flags spdlog leaves free: level name, request id, JSON-escaped message.
+constexpr char kLevelFlag = '&';
+constexpr char kRequestIdFlag = '*';
+constexpr char kJsonMessageFlag = '?';
+
+// Text placed literally in a pattern, where '%' introduces a flag.
+std::string pattern_literal(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '%') {
+      out.push_back('%');
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string make_pattern(std::string_view component, LogFormat format) {
+  static constexpr std::string_view kTimestamp = "%Y-%m-%dT%H:%M:%S.%eZ";
+  if (format == LogFormat::kHuman) {
+    return std::string(kTimestamp) + " %" + kLevelFlag + " " + pattern_literal(component) + " [%" +
+           kRequestIdFlag + "] %v";
+  }
+  return R"({"ts":")" + std::string(kTimestamp) + R"(","level":"%)" + kLevelFlag + R"(","component":")" +
+         pattern_literal(json_escape(component)) + R"(","request_id":"%)" + kRequestIdFlag + R"(","msg":"%)" +
+         kJsonMessageFlag + R"("})";
+}
+
+}  // namespace
+
+LogSettings LogSettings::from(const ConfigSource& config) {
+  LogSettings settings;
+  settings.level = config.get_choice("RALLY_LOG_LEVEL", settings.level,
+                                     {"trace", "debug", "info", "warn", "error", "critical", "off"});
+  settings.format = config.get_choice("RALLY_LOG_FORMAT", "human", {"human", "json"}) == "json"
+                        ? LogFormat::kJson
+                        : LogFormat::kHuman;
+  return settings;
+}
+
+void init_logging(std::string_view component, const LogSettings& settings) {
+  auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc, "\n");
+  formatter->add_flag<LevelFlag>(kLevelFlag)
+      .add_flag<RequestIdFlag>(kRequestIdFlag, settings.format)
+      .add_flag<JsonMessageFlag>(kJsonMessageFlag)
+      .set_pattern(make_pattern(component, settings.format));
+
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  sink->set_formatter(std::move(formatter));
+  auto logger = std::make_shared<spdlog::logger>(std::string(component), std::move(sink));
+  logger->set_level(parse_level(settings.level));
+  spdlog::set_default_logger(std::move(logger));
+}
+
+ScopedRequestId::ScopedRequestId(std::string request_id)
+    : previous_(std::exchange(t_request_id, std::move(request_id))) {}
+
+ScopedRequestId::~ScopedRequestId() {
+  t_request_id = std::move(previous_);
+}
+
+const std::string& current_request_id() {
+  return t_request_id;
+}
+
+std::string json_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  append_json_escaped(text, out);
+  return out;
+}
+
+}  // namespace rally::common

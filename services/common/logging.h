@@ -39,4 +39,8 @@ class ScopedRequestId {
 // The calling thread's current request id, empty when none.
 const std::string& current_request_id();
 
+// `text` as the inside of a JSON string: quotes and backslashes escaped, control characters as \n, \t, ...
+// or \u00XX, and bytes that are not well-formed UTF-8 replaced by \ufffd, so every JSON log line parses.
+std::string json_escape(std::string_view text);
+
 }  // namespace rally::common

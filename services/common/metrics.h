@@ -47,8 +47,9 @@ class Histogram {
 
  private:
   std::vector<double> upper_bounds_;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> bucket_counts_;  // per bucket (not cumulative), +Inf last
-  std::atomic<std::uint64_t> count_{0};
+  // Per bucket (not cumulative), +Inf last. The count is their total, so _count always equals the +Inf
+  // bucket in a scrape, as the exposition format requires.
+  std::unique_ptr<std::atomic<std::uint64_t>[]> bucket_counts_;
   std::atomic<double> sum_{0.0};
 };
 
@@ -66,6 +67,8 @@ class Family {
   Metric& labels() { return labels(std::vector<std::string>{}); }
 
   const std::string& name() const { return name_; }
+  const std::vector<std::string>& label_names() const { return label_names_; }
+  const std::vector<double>& buckets() const { return buckets_; }
   void render(std::string& out, std::string_view type) const;
 
  private:
