@@ -119,14 +119,16 @@ std::optional<std::uint64_t> parse_with_unit(std::string_view text, const std::a
     return std::nullopt;
   }
   const std::string_view suffix = text.substr(digits_end);
-  std::optional<std::uint64_t> factor = suffix.empty() ? unitless_factor : std::nullopt;
+  // A plain factor with 0 for "no such unit" (rather than an optional) also keeps GCC 12's -O3
+  // -Wmaybe-uninitialized false positive away.
+  std::uint64_t factor = suffix.empty() ? unitless_factor.value_or(0) : 0;
   for (const Unit& unit : units) {
     if (unit.suffix == suffix) {
       factor = unit.factor;
     }
   }
   std::uint64_t result = 0;
-  if (!factor || __builtin_mul_overflow(*count, *factor, &result)) {
+  if (factor == 0 || __builtin_mul_overflow(*count, factor, &result)) {
     return std::nullopt;
   }
   return result;

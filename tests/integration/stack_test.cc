@@ -1,17 +1,21 @@
 // The whole stack as `./rally up` runs it: the four service binaries and the gateway, against real
 // PostgreSQL and Redis. Checks health, readiness as services come and go, dependency outages, metrics,
 // the error envelope, graceful shutdown and configuration errors.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
 #include <string>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -125,6 +129,48 @@ std::string grpc_health(int port, const std::string& service_name = "") {
   const grpc::Status status = stub->Check(&context, request, &response);
   if (!status.ok()) return "UNREACHABLE";
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+// Lists the services a server exposes through gRPC server reflection (v1alpha, what grpc++ 1.51 serves).
+// Debian ships no reflection client stubs, so the request is encoded by hand: ServerReflectionRequest with
+// its list_services field (7) set to "", i.e. the bytes 0x3a 0x00. The answer's service names are plain
+// strings inside the response bytes.
+std::string reflection_list_services(int port) {
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 2s);
+  grpc::CompletionQueue queue;
+  auto call =
+      stub.PrepareCall(&context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
+  void* tag = nullptr;
+  bool ok = false;
+  const auto step = [&](int expected_tag) {
+    REQUIRE(queue.Next(&tag, &ok));
+    REQUIRE(tag == reinterpret_cast<void*>(static_cast<std::intptr_t>(expected_tag)));
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  REQUIRE(step(1));
+  const std::string request_bytes("\x3a\x00", 2);
+  grpc::Slice slice(request_bytes);
+  grpc::ByteBuffer request(&slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  REQUIRE(step(2));
+  call->WritesDone(reinterpret_cast<void*>(3));
+  REQUIRE(step(3));
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(4));
+  REQUIRE(step(4));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  step(5);
+  REQUIRE(status.ok());
+  std::vector<grpc::Slice> slices;
+  REQUIRE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const grpc::Slice& piece : slices) bytes.append(reinterpret_cast<const char*>(piece.begin()), piece.size());
+  return bytes;
 }
 
 boost::json::object json_object(const std::string& body) {
@@ -253,6 +299,26 @@ TEST_CASE("RPCs not implemented yet answer UNIMPLEMENTED", "[integration]") {
   v1::RandomPairResponse response;
   const grpc::Status status = stub->RandomPair(&context, v1::RandomPairRequest{}, &response);
   CHECK(status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_CASE("every service exposes health and server reflection", "[integration]") {
+  ScratchDatabase database;
+  Stack stack(database.url(), redis_address().to_string());
+  const std::map<std::string, std::string> grpc_names{{"llm-proxy", "rally.v1.LlmProxy"},
+                                                      {"arena", "rally.v1.Arena"},
+                                                      {"scoring", "rally.v1.Scoring"},
+                                                      {"critique", "rally.v1.Critique"}};
+  for (const auto& [name, grpc_name] : grpc_names) stack.start(name);
+  for (const auto& [name, grpc_name] : grpc_names) {
+    INFO(name);
+    const int port = stack.service_port(name);
+    REQUIRE(wait_until([&] { return grpc_health(port) == "SERVING"; }, 30s));
+    CHECK(grpc_health(port, grpc_name) == "SERVING");
+    CHECK(grpc_health(port, "rally.v1.NoSuchService") == "UNREACHABLE");  // NOT_FOUND for unknown names
+    const std::string services = reflection_list_services(port);
+    CHECK_THAT(services, Catch::Contains(grpc_name));
+    CHECK_THAT(services, Catch::Contains("grpc.health.v1.Health"));
+  }
 }
 
 TEST_CASE("a bad configuration value stops a binary with exit code 2 naming the key", "[integration]") {

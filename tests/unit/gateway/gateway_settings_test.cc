@@ -22,7 +22,7 @@ TEST_CASE("gateway settings default to the documented values", "[gateway_setting
   const GatewaySettings settings = from_env({});
   CHECK(settings.http.listen == HostPort{"127.0.0.1", 8080});
   CHECK(settings.http.io_threads == 2);
-  CHECK(settings.http.body_limit == 1024 * 1024);
+  CHECK(settings.http.body_limit == 1048576);  // 1 MiB
   CHECK(settings.http.header_timeout == 10s);
   CHECK(settings.http.idle_timeout == 60s);
   CHECK(settings.ready_timeout == 1s);
@@ -49,7 +49,7 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
   });
   CHECK(settings.http.listen == HostPort{"0.0.0.0", 9000});
   CHECK(settings.http.io_threads == 4);
-  CHECK(settings.http.body_limit == 2 * 1024 * 1024);
+  CHECK(settings.http.body_limit == 2097152);
   CHECK(settings.http.header_timeout == 5s);
   CHECK(settings.http.idle_timeout == 30s);
   CHECK(settings.ready_timeout == 250ms);

@@ -40,7 +40,9 @@ template <typename Condition>
 bool wait_until(Condition condition, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
     std::this_thread::sleep_for(10ms);
   }
   return true;
@@ -65,7 +67,9 @@ class Workers {
       std::lock_guard lock(mutex_);
       threads.swap(threads_);
     }
-    for (auto& thread : threads) thread.join();
+    for (auto& thread : threads) {
+      thread.join();
+    }
   }
 
  private:
@@ -76,7 +80,7 @@ class Workers {
 TEST_CASE("a handler may answer later from another thread", "[http_server]") {
   Workers workers;
   Router router;
-  router.add(Method::kPost, "/echo/{name}", [&workers](std::shared_ptr<Exchange> exchange) {
+  router.add(Method::kPost, "/echo/{name}", [&workers](const std::shared_ptr<Exchange>& exchange) {
     workers.start([exchange] {
       std::this_thread::sleep_for(50ms);
       const Request& request = exchange->request();
@@ -100,16 +104,22 @@ TEST_CASE("a handler may answer later from another thread", "[http_server]") {
 // finishes the stream. Results are recorded for the test thread: Catch2 assertions are not thread-safe.
 class EventPump : public std::enable_shared_from_this<EventPump> {
  public:
-  explicit EventPump(std::shared_ptr<Exchange> exchange) : exchange_(std::move(exchange)) {}
+  explicit EventPump(const std::shared_ptr<Exchange>& exchange) : exchange_(std::move(exchange)) {}
 
   void send_from(int n) {
-    if (n > 3) return exchange_->finish();
+    if (n > 3) {
+      return exchange_->finish();
+    }
     const std::string event = "data: " + std::to_string(n) + "\n\n";
     const bool queued = exchange_->write(event, [self = shared_from_this(), n](bool written) {
       self->record(written);
-      if (written) self->send_from(n + 1);
+      if (written) {
+        self->send_from(n + 1);
+      }
     });
-    if (!queued) record(false);
+    if (!queued) {
+      record(false);
+    }
   }
 
   std::vector<bool> outcomes() {
@@ -136,7 +146,7 @@ TEST_CASE("a streamed response arrives chunk by chunk and the connection is kept
   std::atomic<bool> first_queued = false;
 
   Router router;
-  router.add(Method::kGet, "/events", [&](std::shared_ptr<Exchange> exchange) {
+  router.add(Method::kGet, "/events", [&](const std::shared_ptr<Exchange>& exchange) {
     exchange->start_stream(200, {{"Content-Type", "text/event-stream"}, {"Cache-Control", "no-cache"}});
     first_queued = exchange->write("data: first\n\n");
     auto pump = std::make_shared<EventPump>(exchange);
@@ -146,8 +156,9 @@ TEST_CASE("a streamed response arrives chunk by chunk and the connection is kept
       pump->send_from(1);
     });
   });
-  router.add(Method::kGet, "/after",
-             [](std::shared_ptr<Exchange> exchange) { exchange->respond(Response::text(200, "after")); });
+  router.add(Method::kGet, "/after", [](const std::shared_ptr<Exchange>& exchange) {
+    exchange->respond(Response::text(200, "after"));
+  });
   HttpServer server(test_settings(), router, common::metrics::Registry::global());
 
   TestConnection connection(server.port());
@@ -177,7 +188,7 @@ TEST_CASE("busy keep-alive connections to an asynchronous handler are never take
   // client watch cancel live requests. Fast clients on several connections make that likely.
   Workers workers;
   Router router;
-  router.add(Method::kGet, "/later", [&workers](std::shared_ptr<Exchange> exchange) {
+  router.add(Method::kGet, "/later", [&workers](const std::shared_ptr<Exchange>& exchange) {
     workers.start([exchange] { exchange->respond(Response::text(200, "later")); });
   });
   HttpServer server(test_settings(), router, common::metrics::Registry::global());
@@ -186,19 +197,24 @@ TEST_CASE("busy keep-alive connections to an asynchronous handler are never take
   constexpr int kRequestsEach = 250;
   std::atomic<int> answered = 0;
   std::vector<std::thread> clients;
+  clients.reserve(kConnections);
   for (int c = 0; c < kConnections; ++c) {
     clients.emplace_back([&] {
       try {
         TestConnection connection(server.port());
         for (int i = 0; i < kRequestsEach; ++i) {
-          if (connection.request("GET", "/later").status == 200) ++answered;
+          if (connection.request("GET", "/later").status == 200) {
+            ++answered;
+          }
         }
       } catch (const std::exception&) {
         // Counted as unanswered below; Catch2 assertions are not thread-safe.
       }
     });
   }
-  for (auto& client : clients) client.join();
+  for (auto& client : clients) {
+    client.join();
+  }
   workers.join();
   CHECK(answered == kConnections * kRequestsEach);
 }
@@ -207,7 +223,7 @@ TEST_CASE("a client that goes away cancels its exchange", "[http_server]") {
   std::promise<std::shared_ptr<Exchange>> handled;
   std::promise<void> cancelled;
   Router router;
-  router.add(Method::kGet, "/slow", [&](std::shared_ptr<Exchange> exchange) {
+  router.add(Method::kGet, "/slow", [&](const std::shared_ptr<Exchange>& exchange) {
     exchange->on_cancel([&cancelled] { cancelled.set_value(); });
     handled.set_value(exchange);  // kept unanswered, as a slow upstream call would
   });
@@ -232,7 +248,7 @@ TEST_CASE("a client that goes away cancels its exchange", "[http_server]") {
 TEST_CASE("a stream to a client that went away reports its writes as not written", "[http_server]") {
   std::promise<std::shared_ptr<Exchange>> handled;
   Router router;
-  router.add(Method::kGet, "/stream", [&](std::shared_ptr<Exchange> exchange) {
+  router.add(Method::kGet, "/stream", [&](const std::shared_ptr<Exchange>& exchange) {
     exchange->start_stream(200, {{"Content-Type", "text/event-stream"}});
     handled.set_value(exchange);
   });
@@ -254,8 +270,9 @@ TEST_CASE("a stream to a client that went away reports its writes as not written
 
 TEST_CASE("an exchange dropped unanswered, or a handler that throws, is answered 500", "[http_server]") {
   Router router;
-  router.add(Method::kGet, "/forgetful", [](std::shared_ptr<Exchange>) {});
-  router.add(Method::kGet, "/throws", [](std::shared_ptr<Exchange>) { throw std::runtime_error("boom"); });
+  router.add(Method::kGet, "/forgetful", [](const std::shared_ptr<Exchange>&) {});
+  router.add(Method::kGet, "/throws",
+             [](const std::shared_ptr<Exchange>&) { throw std::runtime_error("boom"); });
   HttpServer server(test_settings(), router, common::metrics::Registry::global());
 
   TestConnection connection(server.port());
@@ -270,7 +287,7 @@ TEST_CASE("an exchange dropped unanswered, or a handler that throws, is answered
 
 TEST_CASE("a client expecting 100-continue gets it before sending the body", "[http_server]") {
   Router router;
-  router.add(Method::kPost, "/upload", [](std::shared_ptr<Exchange> exchange) {
+  router.add(Method::kPost, "/upload", [](const std::shared_ptr<Exchange>& exchange) {
     exchange->respond(Response::text(200, "got " + exchange->request().body()));
   });
   HttpServer server(test_settings(), router, common::metrics::Registry::global());
@@ -292,7 +309,7 @@ TEST_CASE("a client expecting 100-continue gets it before sending the body", "[h
 TEST_CASE("request limits answer 413 and 431, then close", "[http_server]") {
   Router router;
   router.add(Method::kPost, "/upload",
-             [](std::shared_ptr<Exchange> exchange) { exchange->respond(Response::text(200, "ok")); });
+             [](const std::shared_ptr<Exchange>& exchange) { exchange->respond(Response::text(200, "ok")); });
   HttpServer server(test_settings(), router, common::metrics::Registry::global());
 
   SECTION("a chunked body that grows past the limit") {
@@ -322,7 +339,7 @@ TEST_CASE("request limits answer 413 and 431, then close", "[http_server]") {
 
 TEST_CASE("an unknown method is 501; HEAD gets the GET headers without a body", "[http_server]") {
   Router router;
-  router.add(Method::kGet, "/doc", [](std::shared_ptr<Exchange> exchange) {
+  router.add(Method::kGet, "/doc", [](const std::shared_ptr<Exchange>& exchange) {
     exchange->respond(Response::text(200, "twelve bytes"));
   });
   HttpServer server(test_settings(), router, common::metrics::Registry::global());
@@ -341,9 +358,36 @@ TEST_CASE("an unknown method is 501; HEAD gets the GET headers without a body", 
   CHECK(connection.request("GET", "/doc").body == "twelve bytes");
 }
 
+TEST_CASE("HEAD on a streaming route sends the head only and cancels the stream", "[http_server]") {
+  std::promise<void> cancelled;
+  std::promise<std::shared_ptr<Exchange>> streaming;
+  Router router;
+  router.add(Method::kGet, "/feed", [&](const std::shared_ptr<Exchange>& exchange) {
+    exchange->on_cancel([&cancelled] { cancelled.set_value(); });
+    exchange->start_stream(200, {{"Content-Type", "text/event-stream"}});
+    exchange->write("data: a\n\n");
+    streaming.set_value(exchange);  // open, waiting for more events as an SSE route would
+  });
+  router.add(Method::kGet, "/next", [](const std::shared_ptr<Exchange>& exchange) {
+    exchange->respond(Response::text(200, "next"));
+  });
+  HttpServer server(test_settings(), router, common::metrics::Registry::global());
+
+  TestConnection connection(server.port());
+  connection.send("HEAD /feed HTTP/1.1\r\nHost: x\r\n\r\n");
+  const ClientResponse head = connection.read_head();
+  CHECK(head.status == 200);
+  CHECK(head.header("content-type") == "text/event-stream");
+  CHECK(cancelled.get_future().wait_for(5s) == std::future_status::ready);
+  const auto exchange = streaming.get_future().get();
+  CHECK_FALSE(exchange->write("data: b\n\n"));
+  exchange->finish();
+  CHECK(connection.request("GET", "/next").body == "next");  // no stray chunk came first
+}
+
 TEST_CASE("pipelined requests are answered in order", "[http_server]") {
   Router router;
-  router.add(Method::kGet, "/n/{n}", [](std::shared_ptr<Exchange> exchange) {
+  router.add(Method::kGet, "/n/{n}", [](const std::shared_ptr<Exchange>& exchange) {
     exchange->respond(Response::text(200, std::string(*exchange->request().path_param("n"))));
   });
   HttpServer server(test_settings(), router, common::metrics::Registry::global());
@@ -363,7 +407,9 @@ class EchoHandler final : public ws::WebSocketHandler {
   EchoHandler(std::string room, std::promise<void>& closed) : room_(std::move(room)), closed_(closed) {}
   void on_open(const std::shared_ptr<ws::WebSocketChannel>& channel) override { channel_ = channel; }
   void on_message(std::string message) override {
-    if (message == "bye") return channel_->close();
+    if (message == "bye") {
+      return channel_->close();
+    }
     channel_->send(room_ + ":" + message);
   }
   void on_close() override { closed_.set_value(); }
@@ -422,15 +468,16 @@ TEST_CASE("shutdown lets a request in progress finish, closes idle connections, 
   Workers workers;
   std::promise<void> handled;
   Router router;
-  router.add(Method::kGet, "/slow", [&](std::shared_ptr<Exchange> exchange) {
+  router.add(Method::kGet, "/slow", [&](const std::shared_ptr<Exchange>& exchange) {
     handled.set_value();
     workers.start([exchange] {
       std::this_thread::sleep_for(300ms);
       exchange->respond(Response::text(200, "finished"));
     });
   });
-  router.add(Method::kGet, "/fast",
-             [](std::shared_ptr<Exchange> exchange) { exchange->respond(Response::text(200, "fast")); });
+  router.add(Method::kGet, "/fast", [](const std::shared_ptr<Exchange>& exchange) {
+    exchange->respond(Response::text(200, "fast"));
+  });
   HttpServer server(test_settings(), router, common::metrics::Registry::global());
 
   TestConnection idle(server.port());
@@ -457,7 +504,7 @@ TEST_CASE("after the drain period shutdown cancels what is still running", "[htt
   std::promise<void> cancelled;
   std::shared_ptr<Exchange> kept;
   Router router;
-  router.add(Method::kGet, "/never", [&](std::shared_ptr<Exchange> exchange) {
+  router.add(Method::kGet, "/never", [&](const std::shared_ptr<Exchange>& exchange) {
     exchange->on_cancel([&cancelled] { cancelled.set_value(); });
     kept = exchange;
     handled.set_value();

@@ -50,7 +50,9 @@ class FakeHealthService final : public grpc::health::v1::Health::CallbackService
 
   void release() {
     std::lock_guard lock(mutex_);
-    for (auto* reactor : held_) reactor->Finish(grpc::Status::OK);
+    for (auto* reactor : held_) {
+      reactor->Finish(grpc::Status::OK);
+    }
     held_.clear();
   }
 
@@ -93,7 +95,7 @@ common::HostPort local(int port) {
 ReadinessReport check_now(ReadinessChecker& checker, const std::string& request_id) {
   std::promise<ReadinessReport> answered;
   auto report = answered.get_future();
-  checker.check(request_id, [&answered](ReadinessReport r) { answered.set_value(std::move(r)); });
+  checker.check(request_id, [&answered](const ReadinessReport& r) { answered.set_value(r); });
   REQUIRE(report.wait_for(10s) == std::future_status::ready);
   return report.get();
 }

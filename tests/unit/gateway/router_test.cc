@@ -10,7 +10,7 @@ namespace {
 
 // A handler that records which route ran, so a match can be traced back to its registration.
 Handler tagged(std::string& ran, std::string tag) {
-  return [&ran, tag = std::move(tag)](std::shared_ptr<Exchange>) { ran = tag; };
+  return [&ran, tag = std::move(tag)](const std::shared_ptr<Exchange>&) { ran = tag; };
 }
 
 class NoopWebSocket final : public ws::WebSocketHandler {

@@ -60,7 +60,11 @@ class TestConnection {
     namespace http = boost::beast::http;
     http::request<http::string_body> message(http::string_to_verb(method), target, 11);
     message.set(http::field::host, "127.0.0.1");
-    for (const auto& [name, value] : headers) message.set(name, value);
+    for (const auto& [name, value] : headers) {
+      {
+        { message.set(name, value); }
+      }
+    }
     message.body() = std::move(body);
     message.prepare_payload();
     check(run([&](auto done) { http::async_write(stream_, message, done); }), "write request");
@@ -85,8 +89,11 @@ class TestConnection {
   // Reads until the body received so far contains `needle`; returns that body.
   std::string read_body_until(std::string_view needle) {
     while (parser_->get().body().find(needle) == std::string::npos) {
-      if (parser_->is_done())
-        throw std::runtime_error("the response ended without \"" + std::string(needle) + "\"");
+      if (parser_->is_done()) {
+        {
+          { throw std::runtime_error("the response ended without \"" + std::string(needle) + "\""); }
+        }
+      }
       check(run([&](auto done) { boost::beast::http::async_read_some(stream_, buffer_, *parser_, done); }),
             "read response body");
     }
@@ -105,8 +112,16 @@ class TestConnection {
     char scratch[512];
     while (true) {
       const auto ec = run([&](auto done) { stream_.async_read_some(boost::asio::buffer(scratch), done); });
-      if (ec == boost::beast::error::timeout) return false;
-      if (ec) return true;
+      if (ec == boost::beast::error::timeout) {
+        {
+          { return false; }
+        }
+      }
+      if (ec) {
+        {
+          { return true; }
+        }
+      }
     }
   }
 
@@ -129,12 +144,20 @@ class TestConnection {
     });
     io_.restart();
     io_.run();
-    if (!completed) throw std::logic_error("the operation never completed");
+    if (!completed) {
+      {
+        { throw std::logic_error("the operation never completed"); }
+      }
+    }
     return result;
   }
 
   static void check(const boost::beast::error_code& ec, std::string_view what) {
-    if (ec) throw std::runtime_error(std::string(what) + ": " + ec.message());
+    if (ec) {
+      {
+        { throw std::runtime_error(std::string(what) + ": " + ec.message()); }
+      }
+    }
   }
 
   ClientResponse snapshot() const {
@@ -143,7 +166,11 @@ class TestConnection {
     response.status = static_cast<int>(message.result_int());
     for (const auto& field : message) {
       std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (char& c : name) {
+        {
+          { c = static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+        }
+      }
       response.headers[name] = std::string(field.value());
     }
     response.body = message.body();

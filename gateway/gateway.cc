@@ -1,0 +1,23 @@
+#include "gateway/gateway.h"
+
+#include "gateway/routes/health_routes.h"
+
+namespace rally::gateway {
+namespace {
+
+http::Router make_router(upstream::ReadinessChecker& readiness, common::metrics::Registry& registry) {
+  http::Router router;
+  routes::add_health_routes(router, readiness, registry);
+  return router;
+}
+
+}  // namespace
+
+Gateway::Gateway(const GatewaySettings& settings, common::metrics::Registry& registry)
+    : settings_(settings),
+      channels_(settings_.upstreams),
+      readiness_(channels_, settings_.ready_timeout),
+      router_(make_router(readiness_, registry)),
+      server_(settings_.http, router_, registry) {}
+
+}  // namespace rally::gateway

@@ -1,0 +1,39 @@
+#include "gateway/gateway_settings.h"
+
+#include "services/common/config.h"
+
+namespace rally::gateway {
+
+GatewaySettings GatewaySettings::from(const common::ConfigSource& config) {
+  using std::chrono::milliseconds;
+  using std::chrono::minutes;
+  using std::chrono::seconds;
+  constexpr std::uint64_t kMiB = 1 << 20;
+  const GatewaySettings defaults;
+
+  GatewaySettings settings;
+  settings.http.listen = config.get_host_port("RALLY_GATEWAY_ADDR", defaults.http.listen.to_string());
+  settings.http.io_threads =
+      static_cast<int>(config.get_int("RALLY_GATEWAY_THREADS", defaults.http.io_threads, 1, 256));
+  settings.http.body_limit =
+      config.get_bytes("RALLY_GATEWAY_BODY_LIMIT", defaults.http.body_limit, 1, 1024 * kMiB);
+  settings.http.header_timeout = config.get_duration(
+      "RALLY_GATEWAY_HEADER_TIMEOUT", defaults.http.header_timeout, milliseconds(100), minutes(10));
+  settings.http.idle_timeout =
+      config.get_duration("RALLY_GATEWAY_IDLE_TIMEOUT", defaults.http.idle_timeout, seconds(1), minutes(60));
+  settings.ready_timeout = config.get_duration("RALLY_GATEWAY_READY_TIMEOUT", defaults.ready_timeout,
+                                               milliseconds(10), seconds(60));
+  settings.shutdown_drain =
+      config.get_duration("RALLY_SHUTDOWN_DRAIN", defaults.shutdown_drain, milliseconds(0), minutes(10));
+
+  settings.upstreams.llm_proxy =
+      config.get_host_port("RALLY_LLM_PROXY_ADDR", defaults.upstreams.llm_proxy.to_string());
+  settings.upstreams.arena = config.get_host_port("RALLY_ARENA_ADDR", defaults.upstreams.arena.to_string());
+  settings.upstreams.scoring =
+      config.get_host_port("RALLY_SCORING_ADDR", defaults.upstreams.scoring.to_string());
+  settings.upstreams.critique =
+      config.get_host_port("RALLY_CRITIQUE_ADDR", defaults.upstreams.critique.to_string());
+  return settings;
+}
+
+}  // namespace rally::gateway

@@ -1,0 +1,30 @@
+// Everything the gateway reads from configuration, with defaults, validated once at start.
+#pragma once
+
+#include <chrono>
+
+#include "gateway/http/http_server.h"
+#include "gateway/upstream/upstream_channels.h"
+
+namespace rally::common {
+class ConfigSource;
+}
+
+namespace rally::gateway {
+
+struct GatewaySettings {
+  // RALLY_GATEWAY_ADDR, RALLY_GATEWAY_THREADS, RALLY_GATEWAY_BODY_LIMIT, RALLY_GATEWAY_HEADER_TIMEOUT,
+  // RALLY_GATEWAY_IDLE_TIMEOUT
+  http::HttpServerSettings http;
+  // RALLY_LLM_PROXY_ADDR, RALLY_ARENA_ADDR, RALLY_SCORING_ADDR, RALLY_CRITIQUE_ADDR
+  upstream::UpstreamAddresses upstreams;
+  // Deadline of each downstream health check behind /readyz. RALLY_GATEWAY_READY_TIMEOUT
+  std::chrono::milliseconds ready_timeout{1000};
+  // How long requests in progress may finish after SIGTERM/SIGINT. RALLY_SHUTDOWN_DRAIN
+  std::chrono::milliseconds shutdown_drain{10000};
+
+  // Throws common::ConfigError naming the key of the first bad value.
+  static GatewaySettings from(const common::ConfigSource& config);
+};
+
+}  // namespace rally::gateway

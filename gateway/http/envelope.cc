@@ -1,0 +1,52 @@
+#include "gateway/http/envelope.h"
+
+#include <grpcpp/support/status.h>
+
+#include <boost/json.hpp>
+#include <ctime>
+
+#include "services/common/grpc_status.h"
+
+namespace rally::gateway::http {
+
+std::string render_error_envelope(const common::Error& error, std::string_view request_id,
+                                  std::chrono::system_clock::time_point now) {
+  boost::json::object details;
+  for (const auto& [key, value] : error.details) {
+    details[key] = value;
+  }
+
+  boost::json::object envelope;
+  envelope["success"] = false;
+  envelope["error"] = boost::json::object{
+      {"code", common::info(error.code).rest_code},
+      {"message", error.message},
+      {"details", std::move(details)},
+  };
+  envelope["metadata"] = boost::json::object{
+      {"request_id", request_id},
+      {"timestamp", format_timestamp(now)},
+  };
+  return boost::json::serialize(envelope);
+}
+
+Response error_response(const common::Error& error, std::string_view request_id) {
+  return Response::json(common::info(error.code).http_status,
+                        render_error_envelope(error, request_id, std::chrono::system_clock::now()));
+}
+
+Response error_response(const grpc::Status& status, std::string_view request_id) {
+  return error_response(common::from_grpc_status(status), request_id);
+}
+
+std::string format_timestamp(std::chrono::system_clock::time_point time) {
+  const std::time_t seconds =
+      std::chrono::system_clock::to_time_t(std::chrono::floor<std::chrono::seconds>(time));
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[sizeof "2026-11-22T10:00:00Z"];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+}  // namespace rally::gateway::http

@@ -1,0 +1,36 @@
+// The REST error envelope (docs: scoring API reference, "Standard Error Response"), built here and nowhere
+// else. The HTTP status and the "code" string come from the suite's one error table
+// (services/common/errors.h):
+//
+//   {"success":false,
+//    "error":{"code":"NOT_FOUND","message":"No route for GET /x","details":{"path":"/x"}},
+//    "metadata":{"request_id":"req_...","timestamp":"2026-11-22T10:00:00Z"}}
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "gateway/http/response.h"
+#include "services/common/errors.h"
+
+namespace grpc {
+class Status;
+}
+
+namespace rally::gateway::http {
+
+// The envelope's JSON text; `details` is always an object (empty when the error has none).
+std::string render_error_envelope(const common::Error& error, std::string_view request_id,
+                                  std::chrono::system_clock::time_point now);
+
+// The whole response: status from the error table, JSON body stamped with the current time.
+Response error_response(const common::Error& error, std::string_view request_id);
+// For a failed upstream call: the service's rally.v1.ErrorDetail when it sent one, otherwise the table's
+// mapping of the gRPC code (UNAVAILABLE -> 503 SERVICE_UNAVAILABLE, DEADLINE_EXCEEDED -> 504 API_TIMEOUT).
+Response error_response(const grpc::Status& status, std::string_view request_id);
+
+// UTC, whole seconds: "2026-11-22T10:00:00Z".
+std::string format_timestamp(std::chrono::system_clock::time_point time);
+
+}  // namespace rally::gateway::http

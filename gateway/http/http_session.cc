@@ -1,0 +1,1006 @@
+#include "gateway/http/http_session.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/http/envelope.h"
+#include "gateway/http/exchange.h"
+#include "gateway/http/router.h"
+#include "gateway/http/server_context.h"
+#include "gateway/ws/websocket_session.h"
+#include "services/common/errors.h"
+#include "services/common/logging.h"
+#include "services/common/metrics.h"
+#include "services/common/request_id.h"
+
+namespace rally::gateway::http {
+namespace {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using common::Error;
+using common::ErrorCode;
+
+// The request line and header fields together; a larger head is answered 431.
+constexpr std::size_t kHeaderLimit = std::size_t{16} * 1024;
+constexpr std::size_t kReadChunkBytes = 4096;
+// How long a refused request may keep sending before the connection is closed anyway.
+constexpr std::chrono::seconds kLingerTimeout{2};
+// Statuses recorded for requests that never got a response, after nginx: the client went away (499), or
+// the server closed the connection at shutdown (444).
+constexpr int kClientClosedRequest = 499;
+constexpr int kClosedWithoutResponse = 444;
+
+// Ends of a connection that are not failures worth a log line.
+bool is_normal_end(const beast::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
+         ec == beast::error::timeout || ec == net::error::connection_reset || ec == net::error::broken_pipe;
+}
+
+// A parse error: the client sent something that is not HTTP/1.1, as opposed to going away mid-request.
+bool is_malformed_request(const beast::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
+// The server owns message framing; a handler's Content-Length or Connection would corrupt it.
+bool is_framing_field(std::string_view name) {
+  return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") || iequals(name, "Connection");
+}
+
+template <typename Message>
+void copy_headers(const Headers& headers, Message& message) {
+  for (const auto& [name, value] : headers) {
+    if (!is_framing_field(name)) {
+      message.insert(name, value);
+    }
+  }
+}
+
+Headers headers_of(const bhttp::request<bhttp::string_body>& message) {
+  Headers headers;
+  for (const auto& field : message) {
+    headers.add(std::string(field.name_string()), std::string(field.value()));
+  }
+  return headers;
+}
+
+std::string describe_peer(const tcp::socket& socket) {
+  beast::error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) {
+    return "unknown";
+  }
+  const auto address = peer.address();
+  return (address.is_v6() ? "[" + address.to_string() + "]" : address.to_string()) + ":" +
+         std::to_string(peer.port());
+}
+
+class HttpSession;
+
+// The Exchange a handler receives. It owns the request, reaches its session only through a weak_ptr and
+// the server's IoGate (a late answer for a closed connection or a stopped server is dropped), and never
+// runs session code itself: every action is posted to the session's strand, tagged with the exchange's
+// serial so the session can tell a late action of an earlier exchange from one of the current.
+class HttpExchange final : public Exchange {
+ public:
+  HttpExchange(Request request, std::weak_ptr<HttpSession> session, std::uint64_t serial,
+               std::shared_ptr<IoGate> gate)
+      : request_(std::move(request)), session_(std::move(session)), serial_(serial), gate_(std::move(gate)) {}
+  ~HttpExchange() override;
+  HttpExchange(const HttpExchange&) = delete;
+  HttpExchange& operator=(const HttpExchange&) = delete;
+
+  const Request& request() const override { return request_; }
+  void respond(Response response) override;
+  void start_stream(int status, Headers headers) override;
+  bool write(std::string chunk, WriteCallback on_written) override;
+  void finish() override;
+  bool cancelled() const override;
+  void on_cancel(std::function<void()> callback) override;
+
+  // The session's side, on its strand.
+  void cancel();
+  void chunk_written(std::size_t bytes);
+
+ private:
+  enum class Phase { kPending, kStreaming, kComplete };
+
+  // Runs `action(session)` on the session's strand; false when the session or the server is gone.
+  template <typename Action>
+  bool post_to_session(Action action);
+
+  const Request request_;
+  const std::weak_ptr<HttpSession> session_;
+  const std::uint64_t serial_;
+  const std::shared_ptr<IoGate> gate_;
+
+  mutable std::mutex mutex_;
+  Phase phase_ = Phase::kPending;
+  bool cancelled_ = false;
+  std::size_t queued_bytes_ = 0;
+  std::vector<std::function<void()>> cancel_callbacks_;
+};
+
+class HttpSession final : public std::enable_shared_from_this<HttpSession>, public Connection {
+ public:
+  HttpSession(tcp::socket socket, ServerContext& server)
+      : stream_(std::move(socket)),
+        server_(server),
+        executor_(stream_.get_executor()),
+        client_address_(describe_peer(stream_.socket())) {}
+
+  ~HttpSession() override {
+    abandon_request(kClosedWithoutResponse);
+    if (registration_) {
+      server_.connections.remove(*registration_);
+    }
+  }
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  void run() {
+    registration_ = server_.connections.add(weak_from_this());
+    if (!registration_) {
+      return;  // accepted while shutting down: dropping the last reference closes it
+    }
+    // The client watch reads synchronously and must never block an I/O thread (async operations do not
+    // depend on this flag).
+    beast::error_code ec;
+    stream_.socket().non_blocking(true, ec);
+    if (ec) {
+      return;
+    }
+    net::dispatch(executor_, [self = shared_from_this()] { self->await_request(); });
+  }
+
+  const net::any_io_executor& executor() const { return executor_; }
+
+  void begin_shutdown() override {
+    net::post(executor_, [self = shared_from_this()] { self->on_shutdown(); });
+  }
+  void force_close() override {
+    net::post(executor_, [self = shared_from_this()] { self->on_force_close(); });
+  }
+
+  // What an exchange posts, on the strand. Actions of an exchange that is no longer current are ignored.
+  void send_response(std::uint64_t serial, Response response);
+  void start_stream(std::uint64_t serial, int status, const Headers& headers);
+  void enqueue_chunk(std::uint64_t serial, std::string data, Exchange::WriteCallback on_written);
+  void enqueue_end_of_stream(std::uint64_t serial);
+  void abort_stream(std::uint64_t serial);
+
+ private:
+  enum class State { kAwaitingRequest, kReadingRequest, kHandling, kWriting, kStreaming, kClosing, kClosed };
+
+  // What the access log, the metrics and the response need to know about the request being served.
+  struct CurrentRequest {
+    Clock::time_point started;
+    std::string request_id;
+    std::string method;        // as sent
+    std::string method_label;  // bounded for metrics: a routable method or "OTHER"
+    std::string path;
+    std::string route{kUnmatchedRoute};
+    unsigned version = 11;
+    bool keep_alive = false;
+    bool head = false;  // a HEAD request: the response carries no body
+    int status = 0;
+    bool in_flight = false;
+  };
+
+  struct PendingChunk {
+    enum class Kind { kData, kEnd, kAbort };
+    Kind kind = Kind::kData;
+    std::string data;
+    Exchange::WriteCallback on_written;
+  };
+
+  const HttpServerSettings& settings() const { return server_.settings; }
+
+  // Reading a request.
+  void await_request();
+  void on_request_bytes(beast::error_code ec, std::size_t bytes);
+  void read_header();
+  void on_header(beast::error_code ec, std::size_t bytes);
+  void send_continue();
+  void read_body();
+  void on_body(beast::error_code ec, std::size_t bytes);
+  void on_read_failure(beast::error_code ec);
+  void identify_request();
+
+  // Answering it.
+  void begin_request();
+  void end_request(int status);
+  void reject(const Error& error);
+  void dispatch();
+  void handle(const Handler& handler, Request request);
+  void upgrade();
+  void write_response(Response response);
+  void on_response_written(beast::error_code ec, std::size_t bytes);
+  void on_stream_head_written(beast::error_code ec, std::size_t bytes);
+  void write_next_chunk();
+  void on_chunk_written(beast::error_code ec, std::size_t bytes);
+  void end_stream();
+
+  // Noticing a client that goes away while its request is being handled or streamed.
+  void watch_client();
+  void stop_watching();
+  void on_client_readable(beast::error_code ec, std::uint64_t generation);
+  void client_gone(beast::error_code ec);
+  void abandon_request(int status_if_unanswered);
+  void abandon_chunks();
+
+  // Ending the connection.
+  void on_shutdown();
+  void on_force_close();
+  void close_after_error(beast::error_code ec, std::string_view during);
+  void close_gracefully(bool linger);
+  void discard_until_closed();
+  void close_now();
+
+  beast::tcp_stream stream_;
+  ServerContext& server_;
+  const net::any_io_executor executor_;
+  const std::string client_address_;
+  std::optional<std::uint64_t> registration_;
+
+  State state_ = State::kAwaitingRequest;
+  bool served_any_ = false;  // a new connection gets the header timeout, a kept-alive one the idle timeout
+  bool shutting_down_ = false;
+  bool linger_ = false;  // close by reading the client's remaining bytes away first
+
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  CurrentRequest current_;
+  std::weak_ptr<HttpExchange> exchange_;
+  std::uint64_t exchange_serial_ = 0;  // of the exchange serving the current request
+  std::optional<bhttp::response<bhttp::string_body>> response_;
+
+  std::optional<bhttp::response<bhttp::empty_body>> stream_head_;
+  std::optional<bhttp::response_serializer<bhttp::empty_body>> stream_head_serializer_;
+  std::deque<PendingChunk> chunks_;
+  bool chunked_ = true;  // false for HTTP/1.0 clients: the body then ends when the connection closes
+  bool writing_ = false;
+
+  bool watching_ = false;
+  std::uint64_t watch_generation_ = 0;
+};
+
+// ---- HttpExchange ----------------------------------------------------------------------------------------
+
+template <typename Action>
+bool HttpExchange::post_to_session(Action action) {
+  return gate_->run_if_open([&] {
+    std::shared_ptr<HttpSession> session = session_.lock();
+    if (!session) {
+      return false;
+    }
+    const net::any_io_executor executor = session->executor();
+    net::post(executor, [session = std::move(session), request_id = request_.request_id(),
+                         action = std::move(action)]() mutable {
+      common::ScopedRequestId scope(std::move(request_id));
+      action(*session);
+    });
+    return true;
+  });
+}
+
+HttpExchange::~HttpExchange() {
+  if (cancelled_) {
+    return;
+  }
+  if (phase_ == Phase::kPending) {
+    common::ScopedRequestId scope(request_.request_id());
+    spdlog::error("the handler of {} {} dropped its exchange without responding",
+                  to_string(request_.method()), request_.route());
+    post_to_session([serial = serial_,
+                     response = error_response(Error(ErrorCode::kInternal, "The request was not answered"),
+                                               request_.request_id())](HttpSession& session) mutable {
+      session.send_response(serial, std::move(response));
+    });
+  } else if (phase_ == Phase::kStreaming) {
+    common::ScopedRequestId scope(request_.request_id());
+    spdlog::error("the handler of {} {} dropped its stream without finishing it",
+                  to_string(request_.method()), request_.route());
+    post_to_session([serial = serial_](HttpSession& session) { session.abort_stream(serial); });
+  }
+}
+
+void HttpExchange::respond(Response response) {
+  std::vector<std::function<void()>> released;  // destroyed outside the lock: they may own anything
+  {
+    std::lock_guard lock(mutex_);
+    if (phase_ != Phase::kPending || cancelled_) {
+      return;
+    }
+    phase_ = Phase::kComplete;
+    released.swap(cancel_callbacks_);
+  }
+  post_to_session([serial = serial_, response = std::move(response)](HttpSession& session) mutable {
+    session.send_response(serial, std::move(response));
+  });
+}
+
+void HttpExchange::start_stream(int status, Headers headers) {
+  {
+    std::lock_guard lock(mutex_);
+    if (phase_ != Phase::kPending || cancelled_) {
+      return;
+    }
+    phase_ = Phase::kStreaming;
+  }
+  post_to_session([serial = serial_, status, headers = std::move(headers)](HttpSession& session) {
+    session.start_stream(serial, status, headers);
+  });
+}
+
+bool HttpExchange::write(std::string chunk, WriteCallback on_written) {
+  {
+    std::lock_guard lock(mutex_);
+    if (phase_ != Phase::kStreaming || cancelled_) {
+      return false;
+    }
+    if (queued_bytes_ + chunk.size() > kMaxQueuedStreamBytes) {
+      return false;
+    }
+    queued_bytes_ += chunk.size();
+  }
+  return post_to_session([serial = serial_, chunk = std::move(chunk),
+                          on_written = std::move(on_written)](HttpSession& session) mutable {
+    session.enqueue_chunk(serial, std::move(chunk), std::move(on_written));
+  });
+}
+
+void HttpExchange::finish() {
+  std::vector<std::function<void()>> released;
+  {
+    std::lock_guard lock(mutex_);
+    if (phase_ != Phase::kStreaming) {
+      return;
+    }
+    phase_ = Phase::kComplete;
+    released.swap(cancel_callbacks_);
+    if (cancelled_) {
+      return;
+    }
+  }
+  post_to_session([serial = serial_](HttpSession& session) { session.enqueue_end_of_stream(serial); });
+}
+
+bool HttpExchange::cancelled() const {
+  std::lock_guard lock(mutex_);
+  return cancelled_;
+}
+
+void HttpExchange::on_cancel(std::function<void()> callback) {
+  {
+    std::lock_guard lock(mutex_);
+    if (phase_ == Phase::kComplete) {
+      return;
+    }
+    if (!cancelled_) {
+      cancel_callbacks_.push_back(std::move(callback));
+      return;
+    }
+  }
+  callback();
+}
+
+void HttpExchange::cancel() {
+  std::vector<std::function<void()>> callbacks;
+  {
+    std::lock_guard lock(mutex_);
+    if (cancelled_) {
+      return;
+    }
+    cancelled_ = true;
+    callbacks.swap(cancel_callbacks_);
+  }
+  common::ScopedRequestId scope(request_.request_id());
+  for (auto& callback : callbacks) {
+    callback();
+  }
+}
+
+void HttpExchange::chunk_written(std::size_t bytes) {
+  std::lock_guard lock(mutex_);
+  queued_bytes_ -= bytes;
+}
+
+// ---- HttpSession: reading a request ----------------------------------------------------------------------
+
+void HttpSession::await_request() {
+  if (shutting_down_) {
+    return close_gracefully(/*linger=*/false);
+  }
+  state_ = State::kAwaitingRequest;
+  if (buffer_.size() > 0) {
+    return read_header();  // the client pipelined its next request
+  }
+
+  // The idle timeout runs only until the first byte; from there the request head has the header timeout.
+  stream_.expires_after(served_any_ ? settings().idle_timeout : settings().header_timeout);
+  stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
+                          beast::bind_front_handler(&HttpSession::on_request_bytes, shared_from_this()));
+}
+
+void HttpSession::on_request_bytes(beast::error_code ec, std::size_t bytes) {
+  buffer_.commit(bytes);
+  if (ec) {
+    return close_after_error(ec, "waiting for a request");
+  }
+  read_header();
+}
+
+void HttpSession::read_header() {
+  state_ = State::kReadingRequest;
+  current_ = CurrentRequest{};
+  current_.started = Clock::now();
+  parser_.emplace();
+  parser_->header_limit(kHeaderLimit);
+  parser_->body_limit(settings().body_limit);
+  stream_.expires_after(settings().header_timeout);
+  bhttp::async_read_header(stream_, buffer_, *parser_,
+                           beast::bind_front_handler(&HttpSession::on_header, shared_from_this()));
+}
+
+void HttpSession::on_header(beast::error_code ec, std::size_t) {
+  if (ec) {
+    return on_read_failure(ec);
+  }
+  identify_request();
+  if (parser_->is_done()) {
+    return dispatch();
+  }
+  // A client that asked for "100 Continue" holds its body back until told to send it (curl does for large
+  // bodies); one whose Content-Length is over the limit was already refused by the parser.
+  if (current_.version >= 11 && iequals(parser_->get()[bhttp::field::expect], "100-continue")) {
+    return send_continue();
+  }
+  read_body();
+}
+
+void HttpSession::send_continue() {
+  auto interim =
+      std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, current_.version);
+  stream_.expires_after(settings().idle_timeout);
+  bhttp::async_write(stream_, *interim,
+                     [self = shared_from_this(), interim](beast::error_code ec, std::size_t) {
+                       if (ec) {
+                         return self->close_after_error(ec, "writing 100 Continue");
+                       }
+                       self->read_body();
+                     });
+}
+
+void HttpSession::read_body() {
+  stream_.expires_after(settings().idle_timeout);
+  bhttp::async_read(stream_, buffer_, *parser_,
+                    beast::bind_front_handler(&HttpSession::on_body, shared_from_this()));
+}
+
+void HttpSession::on_body(beast::error_code ec, std::size_t) {
+  if (ec) {
+    return on_read_failure(ec);
+  }
+  dispatch();
+}
+
+void HttpSession::on_read_failure(beast::error_code ec) {
+  // Whatever of the head was parsed names the request in the answer and the access log.
+  if (current_.request_id.empty()) {
+    identify_request();
+  }
+  const auto limit = std::to_string(settings().body_limit);
+  if (ec == bhttp::error::body_limit) {
+    return reject(Error(ErrorCode::kPayloadTooLarge,
+                        "The request body exceeds the limit of " + limit + " bytes",
+                        {{"limit_bytes", limit}}));
+  }
+  if (ec == bhttp::error::header_limit) {
+    return reject(Error(ErrorCode::kHeadersTooLarge,
+                        "The request line and headers exceed " + std::to_string(kHeaderLimit) + " bytes",
+                        {{"limit_bytes", std::to_string(kHeaderLimit)}}));
+  }
+  if (is_malformed_request(ec)) {
+    return reject(Error(ErrorCode::kInvalidRequest, "Malformed HTTP request: " + ec.message()));
+  }
+  close_after_error(ec, "reading a request");  // the client went away or timed out: nobody to answer
+}
+
+void HttpSession::identify_request() {
+  const auto& head = parser_->get();
+  const std::string_view client_id = head["X-Request-Id"];
+  current_.request_id =
+      common::is_valid_request_id(client_id) ? std::string(client_id) : common::new_request_id();
+  current_.method = std::string(head.method_string());
+  current_.method_label = parse_method(current_.method) ? current_.method : "OTHER";
+  const std::string_view target = head.target();
+  current_.path = std::string(target.substr(0, target.find('?')));
+  current_.version = head.version();
+  current_.keep_alive = head.keep_alive();
+  current_.head = head.method() == bhttp::verb::head;
+}
+
+// ---- HttpSession: answering ------------------------------------------------------------------------------
+
+void HttpSession::begin_request() {
+  current_.in_flight = true;
+  server_.metrics.in_flight().inc();
+}
+
+void HttpSession::end_request(int status) {
+  if (!current_.in_flight) {
+    return;
+  }
+  current_.in_flight = false;
+  server_.metrics.in_flight().dec();
+  const auto latency = Clock::now() - current_.started;
+  server_.metrics.record_request(current_.route, current_.method_label, status, latency);
+
+  common::ScopedRequestId scope(current_.request_id);
+  spdlog::info("{} {} {} {:.2f}ms client={}", current_.method, current_.path, status,
+               std::chrono::duration<double, std::milli>(latency).count(), client_address_);
+}
+
+void HttpSession::reject(const Error& error) {
+  // The rest of the request may still be on its way; it cannot be parsed, so the connection ends.
+  current_.keep_alive = false;
+  linger_ = true;
+  begin_request();
+  write_response(error_response(error, current_.request_id));
+}
+
+void HttpSession::dispatch() {
+  begin_request();
+  auto& message = parser_->get();
+  if (beast::websocket::is_upgrade(message)) {
+    return upgrade();
+  }
+
+  const std::optional<Method> method = parse_method(current_.method);
+  if (!method) {
+    return write_response(
+        error_response(Error(ErrorCode::kUnimplemented, "Method " + current_.method + " is not supported",
+                             {{"method", current_.method}}),
+                       current_.request_id));
+  }
+
+  Request request(*method, std::string(message.target()), headers_of(message), std::move(message.body()));
+  request.set_request_id(current_.request_id);
+  request.set_client_address(client_address_);
+
+  RouteMatch match = server_.router.match(*method, request.path());
+  switch (match.outcome) {
+    case RouteMatch::Outcome::kNotFound:
+      return write_response(
+          error_response(Error(ErrorCode::kNotFound, "No route for " + current_.method + " " + current_.path,
+                               {{"method", current_.method}, {"path", current_.path}}),
+                         current_.request_id));
+    case RouteMatch::Outcome::kMethodNotAllowed: {
+      current_.route = std::string(match.route);
+      const std::string allow = Router::allow_header(match.allowed);
+      Response response =
+          error_response(Error(ErrorCode::kMethodNotAllowed,
+                               "Method " + current_.method + " is not allowed for " + current_.path,
+                               {{"method", current_.method}, {"path", current_.path}, {"allowed", allow}}),
+                         current_.request_id);
+      response.headers.set("Allow", allow);
+      return write_response(std::move(response));
+    }
+    case RouteMatch::Outcome::kMatched:
+      break;
+  }
+  current_.route = std::string(match.route);
+  request.set_route(current_.route, std::move(match.params));
+  handle(*match.handler, std::move(request));
+}
+
+void HttpSession::handle(const Handler& handler, Request request) {
+  auto exchange =
+      std::make_shared<HttpExchange>(std::move(request), weak_from_this(), ++exchange_serial_, server_.gate);
+  exchange_ = exchange;
+  state_ = State::kHandling;
+  stream_.expires_never();  // the handler bounds its own upstream calls with deadlines
+  watch_client();
+
+  common::ScopedRequestId scope(current_.request_id);
+  try {
+    handler(exchange);
+  } catch (const std::exception& e) {
+    spdlog::error("the handler of {} {} threw: {}", current_.method, current_.route, e.what());
+    exchange->respond(error_response(Error(ErrorCode::kInternal, "Internal error"), current_.request_id));
+  }
+}
+
+void HttpSession::upgrade() {
+  auto match = server_.router.match_websocket(current_.path);
+  if (!match) {
+    return write_response(error_response(
+        Error(ErrorCode::kNotFound, "No WebSocket route for " + current_.path, {{"path", current_.path}}),
+        current_.request_id));
+  }
+  current_.route = std::string(match->route);
+  auto& message = parser_->get();
+  Request request(Method::kGet, std::string(message.target()), headers_of(message));
+  request.set_request_id(current_.request_id);
+  request.set_client_address(client_address_);
+  request.set_route(current_.route, std::move(match->params));
+
+  std::unique_ptr<ws::WebSocketHandler> handler;
+  {
+    common::ScopedRequestId scope(current_.request_id);
+    try {
+      handler = (*match->factory)(request);
+    } catch (const std::exception& e) {
+      spdlog::error("the WebSocket factory of {} threw: {}", current_.route, e.what());
+    }
+  }
+  if (!handler) {
+    return write_response(error_response(Error(ErrorCode::kInternal, "The WebSocket could not be opened"),
+                                         current_.request_id));
+  }
+
+  // The access log records the hand-over; the WebSocket session logs a failed handshake itself.
+  end_request(101);
+  state_ = State::kClosed;
+  stream_.expires_never();  // the WebSocket stream runs its own timeouts
+  ws::start_websocket_session(std::move(stream_), parser_->release(), std::move(request), std::move(handler),
+                              server_);
+}
+
+void HttpSession::send_response(std::uint64_t serial, Response response) {
+  if (serial != exchange_serial_ || state_ != State::kHandling) {
+    return;  // too late: the client is gone
+  }
+  write_response(std::move(response));
+}
+
+void HttpSession::write_response(Response response) {
+  stop_watching();
+  state_ = State::kWriting;
+  current_.status = response.status;
+
+  auto& message = response_.emplace();
+  message.version(current_.version);
+  message.result(static_cast<unsigned>(response.status));
+  copy_headers(response.headers, message);
+  message.set("X-Request-Id", current_.request_id);
+  message.keep_alive(current_.keep_alive && !shutting_down_);
+  // 1xx, 204 and 304 responses have no body (RFC 9110 section 6.4.1); Beast would throw on one.
+  const bool bodiless = response.status / 100 == 1 || response.status == 204 || response.status == 304;
+  if (!bodiless) {
+    message.body() = std::move(response.body);
+  }
+  message.prepare_payload();
+  if (current_.head) {
+    // HEAD: the headers of the GET answer, including its Content-Length, and no body.
+    const auto length = message.body().size();
+    message.body().clear();
+    message.content_length(length);
+  }
+
+  stream_.expires_after(settings().idle_timeout);
+  bhttp::async_write(stream_, message,
+                     beast::bind_front_handler(&HttpSession::on_response_written, shared_from_this()));
+}
+
+void HttpSession::on_response_written(beast::error_code ec, std::size_t) {
+  end_request(current_.status);
+  if (ec) {
+    return close_after_error(ec, "writing a response");
+  }
+  const bool keep_alive = response_->keep_alive();
+  response_.reset();
+  if (!keep_alive) {
+    return close_gracefully(std::exchange(linger_, false));
+  }
+  served_any_ = true;
+  await_request();
+}
+
+void HttpSession::start_stream(std::uint64_t serial, int status, const Headers& headers) {
+  if (serial != exchange_serial_ || state_ != State::kHandling) {
+    return;
+  }
+  state_ = State::kStreaming;
+  current_.status = status;
+  chunked_ = current_.version >= 11;
+
+  auto& head = stream_head_.emplace();
+  head.version(current_.version);
+  head.result(static_cast<unsigned>(status));
+  copy_headers(headers, head);
+  head.set("X-Request-Id", current_.request_id);
+  head.keep_alive(current_.keep_alive && !shutting_down_ && chunked_);
+  if (chunked_) {
+    head.chunked(true);
+  }
+  stream_head_serializer_.emplace(head);
+
+  writing_ = true;
+  stream_.expires_after(settings().idle_timeout);
+  bhttp::async_write_header(
+      stream_, *stream_head_serializer_,
+      beast::bind_front_handler(&HttpSession::on_stream_head_written, shared_from_this()));
+}
+
+void HttpSession::on_stream_head_written(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) {
+    return client_gone(ec);
+  }
+  if (current_.head) {
+    // HEAD wanted only this: the handler learns through cancellation that no body will be sent.
+    if (auto exchange = exchange_.lock()) {
+      exchange->cancel();
+    }
+    abandon_chunks();
+    return end_stream();
+  }
+  write_next_chunk();
+}
+
+void HttpSession::enqueue_chunk(std::uint64_t serial, std::string data, Exchange::WriteCallback on_written) {
+  if (serial != exchange_serial_ || state_ != State::kStreaming) {
+    if (on_written) {
+      on_written(false);
+    }
+    return;
+  }
+  chunks_.push_back({PendingChunk::Kind::kData, std::move(data), std::move(on_written)});
+  write_next_chunk();
+}
+
+void HttpSession::enqueue_end_of_stream(std::uint64_t serial) {
+  if (serial != exchange_serial_ || state_ != State::kStreaming) {
+    return;
+  }
+  chunks_.push_back({PendingChunk::Kind::kEnd, {}, {}});
+  write_next_chunk();
+}
+
+void HttpSession::abort_stream(std::uint64_t serial) {
+  if (serial != exchange_serial_ || state_ != State::kStreaming) {
+    return;
+  }
+  // What the handler wrote still goes out; then the connection closes, so the client sees a cut body.
+  chunks_.push_back({PendingChunk::Kind::kAbort, {}, {}});
+  write_next_chunk();
+}
+
+void HttpSession::write_next_chunk() {
+  if (writing_ || chunks_.empty() || state_ != State::kStreaming) {
+    return;
+  }
+  const PendingChunk& chunk = chunks_.front();
+  auto on_written = [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+    self->on_chunk_written(ec, bytes);
+  };
+  writing_ = true;
+  stream_.expires_after(settings().idle_timeout);
+
+  const bool has_data = chunk.kind == PendingChunk::Kind::kData && !chunk.data.empty();
+  if (has_data && chunked_) {
+    return net::async_write(stream_, bhttp::make_chunk(net::buffer(chunk.data)), std::move(on_written));
+  }
+  if (has_data) {
+    return net::async_write(stream_, net::buffer(chunk.data), std::move(on_written));
+  }
+  if (chunk.kind == PendingChunk::Kind::kEnd && chunked_) {
+    return net::async_write(stream_, bhttp::make_chunk_last(), std::move(on_written));
+  }
+  // Nothing goes on the wire: an empty chunk, an abort, or the end of an HTTP/1.0 body (closing ends it).
+  net::post(executor_, [on_written] { on_written(beast::error_code{}, 0); });
+}
+
+void HttpSession::on_chunk_written(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) {
+    return client_gone(ec);
+  }
+  PendingChunk chunk = std::move(chunks_.front());
+  chunks_.pop_front();
+  switch (chunk.kind) {
+    case PendingChunk::Kind::kData:
+      break;
+    case PendingChunk::Kind::kEnd:
+      return end_stream();
+    case PendingChunk::Kind::kAbort:
+      end_request(current_.status);
+      return close_now();
+  }
+  if (auto exchange = exchange_.lock()) {
+    exchange->chunk_written(chunk.data.size());
+  }
+  if (chunk.on_written) {
+    common::ScopedRequestId scope(current_.request_id);
+    chunk.on_written(true);
+  }
+  write_next_chunk();
+}
+
+void HttpSession::end_stream() {
+  stop_watching();
+  end_request(current_.status);
+  const bool keep_alive = stream_head_->keep_alive();
+  stream_head_serializer_.reset();
+  stream_head_.reset();
+  if (!keep_alive) {
+    return close_gracefully(/*linger=*/false);
+  }
+  served_any_ = true;
+  await_request();
+}
+
+// ---- HttpSession: noticing a client that went away -------------------------------------------------------
+
+// While a handler works (or a stream waits for events) nothing reads the socket, so a client that closes
+// would go unnoticed until the next write. Waiting for readability notices it at once, and cancelling the
+// exchange lets the handler abort its upstream call. Bytes a pipelining client sends meanwhile are kept.
+void HttpSession::watch_client() {
+  watching_ = true;
+  stream_.socket().async_wait(tcp::socket::wait_read,
+                              [self = shared_from_this(), generation = ++watch_generation_](
+                                  beast::error_code ec) { self->on_client_readable(ec, generation); });
+}
+
+void HttpSession::stop_watching() {
+  if (!watching_) {
+    return;
+  }
+  watching_ = false;
+  ++watch_generation_;  // a completion already queued is now stale
+  // Only called while no read or write is in flight, so cancelling the socket ends just the wait.
+  beast::error_code ignored;
+  stream_.socket().cancel(ignored);
+}
+
+void HttpSession::on_client_readable(beast::error_code ec, std::uint64_t generation) {
+  if (generation != watch_generation_) {
+    return;
+  }
+  watching_ = false;
+  if (ec) {
+    return client_gone(ec);
+  }
+
+  // Readiness alone proves nothing: the reactor is edge-triggered and may report data a speculative read
+  // already took. A non-blocking read tells: end of file (gone), would_block (nothing), or bytes a
+  // pipelining client sent early, which are kept for its next request. One more full request is allowed;
+  // a client sending more is not waiting for answers.
+  if (buffer_.size() > settings().body_limit + kHeaderLimit) {
+    return client_gone(bhttp::error::buffer_overflow);
+  }
+  buffer_.commit(stream_.socket().read_some(buffer_.prepare(kReadChunkBytes), ec));
+  if (ec && ec != net::error::would_block && ec != net::error::try_again) {
+    return client_gone(ec);
+  }
+  watch_client();
+}
+
+void HttpSession::client_gone(beast::error_code ec) {
+  if (state_ == State::kClosed) {
+    return;
+  }
+  {
+    common::ScopedRequestId scope(current_.request_id);
+    spdlog::debug("client {} went away during {} {}: {}", client_address_, current_.method, current_.path,
+                  ec.message());
+  }
+  abandon_request(kClientClosedRequest);
+  close_now();
+}
+
+void HttpSession::abandon_request(int status_if_unanswered) {
+  if (auto exchange = exchange_.lock()) {
+    exchange->cancel();
+  }
+  exchange_.reset();
+  abandon_chunks();
+  // A response already on its way (whole, or a stream's head) keeps its status: what was cut short, if
+  // anything, is the rest of its bytes.
+  const bool answered = state_ == State::kWriting || state_ == State::kStreaming;
+  end_request(answered ? current_.status : status_if_unanswered);
+}
+
+void HttpSession::abandon_chunks() {
+  auto chunks = std::move(chunks_);
+  chunks_.clear();
+  common::ScopedRequestId scope(current_.request_id);
+  for (auto& chunk : chunks) {
+    if (chunk.on_written) {
+      chunk.on_written(false);
+    }
+  }
+}
+
+// ---- HttpSession: ending the connection ------------------------------------------------------------------
+
+void HttpSession::on_shutdown() {
+  shutting_down_ = true;
+  // An idle keep-alive connection closes now (its read ends with operation_aborted); any other finishes
+  // the request in progress and closes after the response, which says "Connection: close".
+  if (state_ == State::kAwaitingRequest) {
+    stream_.cancel();
+  }
+}
+
+void HttpSession::on_force_close() {
+  if (state_ == State::kClosed) {
+    return;
+  }
+  abandon_request(kClosedWithoutResponse);
+  close_now();
+}
+
+void HttpSession::close_after_error(beast::error_code ec, std::string_view during) {
+  if (!is_normal_end(ec)) {
+    spdlog::debug("connection from {}: {} failed: {}", client_address_, during, ec.message());
+  }
+  abandon_request(kClientClosedRequest);
+  close_now();
+}
+
+void HttpSession::close_gracefully(bool linger) {
+  state_ = State::kClosing;
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  if (!linger) {
+    return close_now();
+  }
+  // Closing a socket with unread input makes the kernel send a reset, which can destroy the answer before
+  // the client reads it. So read what the client still sends (the refused body) until it closes, briefly.
+  stream_.expires_after(kLingerTimeout);
+  discard_until_closed();
+}
+
+void HttpSession::discard_until_closed() {
+  buffer_.clear();
+  stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            if (ec) {
+                              return self->close_now();
+                            }
+                            self->discard_until_closed();
+                          });
+}
+
+void HttpSession::close_now() {
+  if (state_ == State::kClosed) {
+    return;
+  }
+  state_ = State::kClosed;
+  watching_ = false;
+  ++watch_generation_;
+  beast::error_code ignored;
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.close();
+}
+
+}  // namespace
+
+void start_http_session(tcp::socket socket, ServerContext& server) {
+  std::make_shared<HttpSession>(std::move(socket), server)->run();
+}
+
+}  // namespace rally::gateway::http
