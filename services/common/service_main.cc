@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/support/server_interceptor.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 #include "services/common/metrics_http_server.h"
 #include "services/common/pg_pool.h"
 #include "services/common/redis_client.h"
+#include "services/common/rpc_observer.h"
 #include "services/common/shutdown.h"
 
 extern char** environ;
@@ -72,6 +74,9 @@ class ServiceRuntime {
     int bound_port = 0;
     builder.AddListeningPort(settings_.listen.to_string(), grpc::InsecureServerCredentials(), &bound_port);
     for (const auto& handler : handlers_) builder.RegisterService(handler.get());
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+    interceptors.push_back(make_rpc_observer_factory());
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
     server_ = builder.BuildAndStart();
     if (!server_ || bound_port == 0) {
       spdlog::critical("cannot listen for gRPC on {}", settings_.listen.to_string());

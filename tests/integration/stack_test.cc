@@ -169,7 +169,8 @@ std::string reflection_list_services(int port) {
   std::vector<grpc::Slice> slices;
   REQUIRE(response.Dump(&slices).ok());
   std::string bytes;
-  for (const grpc::Slice& piece : slices) bytes.append(reinterpret_cast<const char*>(piece.begin()), piece.size());
+  for (const grpc::Slice& piece : slices)
+    bytes.append(reinterpret_cast<const char*>(piece.begin()), piece.size());
   return bytes;
 }
 
@@ -196,7 +197,8 @@ TEST_CASE("the gateway is ready exactly when every service serves", "[integratio
     CHECK(health.status == 200);
     const HttpResult ready = http_request(port, "GET", "/readyz");
     CHECK(ready.status == 503);
-    for (const ServiceBinary& service : service_binaries()) CHECK_THAT(ready.body, Catch::Contains(service.name));
+    for (const ServiceBinary& service : service_binaries())
+      CHECK_THAT(ready.body, Catch::Contains(service.name));
   }
 
   SECTION("readyz turns 200 when all four serve, 503 while one is stopped, 200 after it returns") {
@@ -212,6 +214,20 @@ TEST_CASE("the gateway is ready exactly when every service serves", "[integratio
 
     stack.start("critique");
     CHECK(wait_until([&] { return http_request(port, "GET", "/readyz").status == 200; }, 30s));
+
+    // The request id a client sends reaches every service as gRPC metadata and appears in its log.
+    const std::string request_id = "req_trace_readyz_0001";
+    CHECK(http_request(port, "GET", "/readyz", {}, {{"X-Request-Id", request_id}}).status == 200);
+    for (const ServiceBinary& service : service_binaries()) {
+      INFO(service.name);
+      CHECK(wait_until(
+          [&] {
+            const std::string log = stack.process(service.name).read_log();
+            return log.find(request_id) != std::string::npos &&
+                   log.find("/grpc.health.v1.Health/Check") != std::string::npos;
+          },
+          5s));
+    }
   }
 
   SECTION("unknown routes answer 404 in the error envelope with the request id") {
@@ -259,7 +275,8 @@ TEST_CASE("a service reports NOT_SERVING while Redis is down and SERVING after i
 TEST_CASE("a service waits for PostgreSQL, migrates, and follows its outages", "[integration]") {
   const int pg_port = free_port();
   std::optional<PostgresCluster> postgres;
-  Stack stack("postgresql://rally@127.0.0.1:" + std::to_string(pg_port) + "/rally", redis_address().to_string());
+  Stack stack("postgresql://rally@127.0.0.1:" + std::to_string(pg_port) + "/rally",
+              redis_address().to_string());
 
   // Started before its database exists: alive, but not serving.
   stack.start("scoring");

@@ -104,7 +104,7 @@ TEST_CASE("a handler may answer later from another thread", "[http_server]") {
 // finishes the stream. Results are recorded for the test thread: Catch2 assertions are not thread-safe.
 class EventPump : public std::enable_shared_from_this<EventPump> {
  public:
-  explicit EventPump(const std::shared_ptr<Exchange>& exchange) : exchange_(std::move(exchange)) {}
+  explicit EventPump(std::shared_ptr<Exchange> exchange) : exchange_(std::move(exchange)) {}
 
   void send_from(int n) {
     if (n > 3) {
@@ -337,7 +337,7 @@ TEST_CASE("request limits answer 413 and 431, then close", "[http_server]") {
   }
 }
 
-TEST_CASE("an unknown method is 501; HEAD gets the GET headers without a body", "[http_server]") {
+TEST_CASE("an unknown method is 501, and HEAD gets the GET headers without a body", "[http_server]") {
   Router router;
   router.add(Method::kGet, "/doc", [](const std::shared_ptr<Exchange>& exchange) {
     exchange->respond(Response::text(200, "twelve bytes"));

@@ -71,7 +71,7 @@ TEST_CASE("headers are looked up case-insensitively and set replaces", "[request
   CHECK(request.method() == Method::kPost);
 }
 
-TEST_CASE("the server fills in identity and route; path parameters are found by name", "[request]") {
+TEST_CASE("the server fills in identity and route, and path parameters are found by name", "[request]") {
   Request request(Method::kGet, "/api/v1/models/gpt-4/score", {});
   CHECK(request.route().empty());
   CHECK_FALSE(request.path_param("model_id").has_value());

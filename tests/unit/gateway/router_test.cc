@@ -112,7 +112,7 @@ TEST_CASE("methods dispatch to their own handlers", "[router]") {
   CHECK(ran == "put");
 }
 
-TEST_CASE("a known path with another method is 405 with every allowed method; an unknown one is 404",
+TEST_CASE("a known path with another method is 405 with every allowed method, an unknown one 404",
           "[router]") {
   std::string ran;
   Router router;
