@@ -8,7 +8,7 @@
 namespace rally::testing {
 
 struct HttpResult {
-  int status = 0;  // 0 when the connection failed
+  int status = 0;                              // 0 when the connection failed
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
   std::string error;  // why status is 0

@@ -69,8 +69,8 @@ ChildProcess::ChildProcess(std::vector<std::string> argv, std::map<std::string, 
   posix_spawnattr_setsigmask(&attributes, &no_signals);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
 
-  const int rc = posix_spawnp(&pid_, argv_pointers[0], &actions, &attributes, argv_pointers.data(),
-                              env_pointers.data());
+  const int rc =
+      posix_spawnp(&pid_, argv_pointers[0], &actions, &attributes, argv_pointers.data(), env_pointers.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (rc != 0) {

@@ -34,7 +34,9 @@ std::string read_file(const std::filesystem::path& path) {
   return text.str();
 }
 
-std::string pg_bin(const char* name) { return std::string(RALLY_PG_BIN_DIR) + "/" + name; }
+std::string pg_bin(const char* name) {
+  return std::string(RALLY_PG_BIN_DIR) + "/" + name;
+}
 
 }  // namespace
 
@@ -48,6 +50,23 @@ bool accepts_connections(int port) {
   const bool connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
   ::close(fd);
   return connected;
+}
+
+SilentListener::SilentListener() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd_ >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(fd_, 16) == 0);
+  REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  port_ = ntohs(address.sin_port);
+}
+
+SilentListener::~SilentListener() {
+  ::close(fd_);
 }
 
 RedisServer::RedisServer(int port, std::string password)
@@ -64,14 +83,15 @@ RedisServer::~RedisServer() {
 
 void RedisServer::start() {
   if (process_ && process_->running()) return;
-  std::vector<std::string> argv{RALLY_REDIS_SERVER_BIN, "--bind",       "127.0.0.1", "--port",
-                                std::to_string(port_),  "--save",       "",          "--appendonly",
-                                "no",                   "--dir",        directory_.string()};
+  std::vector<std::string> argv{
+      RALLY_REDIS_SERVER_BIN, "--bind", "127.0.0.1", "--port",           std::to_string(port_), "--save", "",
+      "--appendonly",         "no",     "--dir",     directory_.string()};
   if (!password_.empty()) {
     argv.push_back("--requirepass");
     argv.push_back(password_);
   }
-  process_.emplace(std::move(argv), std::map<std::string, std::string>{}, (directory_ / "redis.log").string());
+  process_.emplace(std::move(argv), std::map<std::string, std::string>{},
+                   (directory_ / "redis.log").string());
   if (!wait_until([&] { return accepts_connections(port_); }, 10s)) {
     FAIL("redis-server did not start on port " << port_ << "; its log:\n" << process_->read_log());
   }
@@ -99,10 +119,10 @@ PostgresCluster::PostgresCluster(int port) : port_(port), directory_(make_temp_d
 PostgresCluster::~PostgresCluster() {
   if (running_) {
     const std::string as_postgres = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
-    [[maybe_unused]] const int ignored_status = std::system(
-        (as_postgres + pg_bin("pg_ctl") + " -D " + (directory_ / "data").string() + " -m immediate -w stop " +
-         ">/dev/null 2>&1")
-            .c_str());
+    [[maybe_unused]] const int ignored_status =
+        std::system((as_postgres + pg_bin("pg_ctl") + " -D " + (directory_ / "data").string() +
+                     " -m immediate -w stop " + ">/dev/null 2>&1")
+                        .c_str());
   }
   std::error_code ignored;
   std::filesystem::remove_all(directory_, ignored);

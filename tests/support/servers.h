@@ -55,6 +55,23 @@ class PostgresCluster {
   bool running_ = false;
 };
 
+// Accepts TCP connections on 127.0.0.1 (the kernel completes the handshake) but never reads or answers:
+// the peer that makes clients time out.
+class SilentListener {
+ public:
+  SilentListener();
+  ~SilentListener();
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+
+  int port() const { return port_; }
+  common::HostPort address() const { return {"127.0.0.1", static_cast<std::uint16_t>(port_)}; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // True when something accepts TCP connections on 127.0.0.1:port.
 bool accepts_connections(int port);
 

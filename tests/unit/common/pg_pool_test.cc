@@ -2,8 +2,6 @@
 // the test's own for what happens when the server goes away and comes back.
 #include "services/common/pg_pool.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -18,10 +16,14 @@
 #include <utility>
 
 #include "services/common/config.h"
+#include "tests/support/expect.h"
 #include "tests/support/servers.h"
 #include "tests/support/test_env.h"
 
 namespace {
+
+using rally::testing::message_of;
+using rally::testing::SilentListener;
 
 using Catch::Matchers::Contains;
 using rally::common::ConfigError;
@@ -47,46 +49,6 @@ int backend_pid(pqxx::connection& connection) {
   pqxx::nontransaction tx(connection);
   return tx.exec1("SELECT pg_backend_pid()")[0].as<int>();
 }
-
-// The message of the E that `run` throws; anything else it throws fails the test as is.
-template <typename E, typename Run>
-std::string message_of(Run run) {
-  try {
-    run();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("the expected exception was not thrown");
-  return {};
-}
-
-
-
-// Accepts TCP connections (the kernel completes the handshake) but never reads or answers.
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
-    REQUIRE(::listen(fd_, 16) == 0);
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    port_ = ntohs(address.sin_port);
-  }
-  ~SilentListener() { ::close(fd_); }
-  SilentListener(const SilentListener&) = delete;
-  SilentListener& operator=(const SilentListener&) = delete;
-
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 }  // namespace
 

@@ -2,8 +2,6 @@
 // pub/sub, and servers of the test's own for restarts, SCRIPT FLUSH, CLIENT PAUSE and passwords.
 #include "services/common/redis_client.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -21,11 +19,15 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/expect.h"
 #include "tests/support/process.h"
 #include "tests/support/servers.h"
 #include "tests/support/test_env.h"
 
 namespace {
+
+using rally::testing::message_of;
+using rally::testing::SilentListener;
 
 using rally::testing::RedisServer;
 
@@ -59,46 +61,6 @@ std::string unique_prefix() {
   std::random_device device;
   return "rally_test:" + std::to_string(device()) + std::to_string(device()) + ":";
 }
-
-// The message of the E that `run` throws; anything else it throws fails the test as is.
-template <typename E, typename Run>
-std::string message_of(Run run) {
-  try {
-    run();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("the expected exception was not thrown");
-  return {};
-}
-
-
-
-// Accepts TCP connections (the kernel completes the handshake) but never reads or answers.
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    REQUIRE(::bind(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
-    REQUIRE(::listen(fd_, 16) == 0);
-    REQUIRE(::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    port_ = ntohs(address.sin_port);
-  }
-  ~SilentListener() { ::close(fd_); }
-  SilentListener(const SilentListener&) = delete;
-  SilentListener& operator=(const SilentListener&) = delete;
-
-  HostPort address() const { return {"127.0.0.1", static_cast<std::uint16_t>(port_)}; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 // Collects what a subscriber delivers on its thread, for the test's thread to wait on.
 class Inbox {
@@ -174,7 +136,8 @@ TEST_CASE("RedisClient returns error replies instead of throwing them", "[redis]
 }
 
 TEST_CASE("RedisClient runs scripts by SHA-1 and reloads them after SCRIPT FLUSH", "[redis]") {
-  RedisServer server(rally::testing::free_port(), "script-secret");  // SCRIPT FLUSH is server-wide: keep it off the shared server
+  RedisServer server(rally::testing::free_port(),
+                     "script-secret");  // SCRIPT FLUSH is server-wide: keep it off the shared server
   RedisClient client(settings_for(server.address(), server.password()));
   const RedisScript script("return {KEYS[1], ARGV[1], redis.call('INCRBY', KEYS[1], ARGV[1])}");
 
