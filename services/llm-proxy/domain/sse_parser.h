@@ -43,7 +43,7 @@ class SseParser {
   void dispatch(std::vector<SseEvent>& out);
 
   std::size_t max_event_bytes_;
-  std::string line_;  // the line being assembled
+  std::string line_;       // the line being assembled
   bool after_cr_ = false;  // the previous byte was \r, so a following \n belongs to the same line ending
   bool at_stream_start_ = true;
   bool failed_ = false;

@@ -325,7 +325,7 @@ TEST_CASE("unknown flags, stray arguments and missing values name the flag", "[c
         "--log-level: expected a non-empty value, got \"\"");
 }
 
-TEST_CASE("--config FILE loads the file beneath the environment and flags", "[config]") {
+TEST_CASE("the --config FILE flag loads the file beneath the environment and flags", "[config]") {
   const TempFile file("RALLY_A=file\nRALLY_B=file\nRALLY_LOG_LEVEL=debug\n");
   const std::string config_flag = "--config=" + file.path();
   for (const auto& args :

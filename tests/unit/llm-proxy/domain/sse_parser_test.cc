@@ -36,14 +36,17 @@ SseEvent event(std::string type, std::string data, std::string id = {}) {
 
 TEST_CASE("OpenAI chat completion chunks parse as message events ending with [DONE]") {
   const std::string stream =
-      "data: {\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]}\n\n"
+      "data: "
+      "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]"
+      "}\n\n"
       "data: {\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}\n\n"
       "data: {\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"}}]}\n\n"
       "data: [DONE]\n\n";
   const auto events = parse_whole(stream);
   REQUIRE(events.size() == 4);
   CHECK(events[0].type == "message");
-  CHECK(events[1].data == "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}");
+  CHECK(events[1].data ==
+        "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}]}");
   CHECK(events[3].data == "[DONE]");
 }
 
@@ -51,13 +54,15 @@ TEST_CASE("Anthropic named events, pings included, parse with their types") {
   const std::string stream =
       "event: message_start\ndata: {\"type\":\"message_start\"}\n\n"
       "event: ping\ndata: {\"type\": \"ping\"}\n\n"
-      "event: content_block_delta\r\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"Hi\"}}\r\n\r\n"
+      "event: content_block_delta\r\ndata: "
+      "{\"type\":\"content_block_delta\",\"delta\":{\"text\":\"Hi\"}}\r\n\r\n"
       "event: message_stop\rdata: {\"type\":\"message_stop\"}\r\r";
   const auto events = parse_whole(stream);
   REQUIRE(events.size() == 4);
   CHECK(events[0] == event("message_start", "{\"type\":\"message_start\"}"));
   CHECK(events[1].type == "ping");
-  CHECK(events[2] == event("content_block_delta", "{\"type\":\"content_block_delta\",\"delta\":{\"text\":\"Hi\"}}"));
+  CHECK(events[2] ==
+        event("content_block_delta", "{\"type\":\"content_block_delta\",\"delta\":{\"text\":\"Hi\"}}"));
   CHECK(events[3] == event("message_stop", "{\"type\":\"message_stop\"}"));
 }
 
@@ -98,8 +103,12 @@ TEST_CASE("field syntax follows the specification") {
     REQUIRE(events.size() == 1);
     CHECK(events[0].data == "\n");
   }
-  SECTION("values may contain colons") { CHECK(parse_whole("data: a:b:c\n\n")[0].data == "a:b:c"); }
-  SECTION("unknown fields are ignored") { CHECK(parse_whole("foo: bar\ndata: x\n\n")[0] == event("message", "x")); }
+  SECTION("values may contain colons") {
+    CHECK(parse_whole("data: a:b:c\n\n")[0].data == "a:b:c");
+  }
+  SECTION("unknown fields are ignored") {
+    CHECK(parse_whole("foo: bar\ndata: x\n\n")[0] == event("message", "x"));
+  }
   SECTION("an event without data is not dispatched and its type does not leak into the next") {
     const auto events = parse_whole("event: lonely\n\ndata: x\n\n");
     REQUIRE(events.size() == 1);
