@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "services/common/config.h"
+
 namespace rally::testing {
 
 // The message of the E that `run` throws; anything else it throws fails the test as is, and so does
@@ -17,6 +19,18 @@ std::string message_of(Run run) {
   }
   FAIL("the expected exception was not thrown");
   return {};
+}
+
+// The key named by the ConfigError that `load` throws, or "(accepted)" when the value was accepted:
+// settings tests check that each bad value is blamed on the right key.
+template <typename Load>
+std::string rejected_config_key(Load load) {
+  try {
+    load();
+  } catch (const common::ConfigError& e) {
+    return e.key();
+  }
+  return "(accepted)";
 }
 
 }  // namespace rally::testing

@@ -26,7 +26,6 @@ using rally::testing::message_of;
 using rally::testing::SilentListener;
 
 using Catch::Matchers::Contains;
-using rally::common::ConfigError;
 using rally::common::ConfigSource;
 using rally::common::DatabaseUnavailable;
 using rally::common::PgPool;
@@ -228,12 +227,7 @@ TEST_CASE("PostgresSettings::from reads and validates RALLY_PG_*", "[pg_pool]") 
   CHECK(settings.acquire_timeout == milliseconds(250));
 
   const auto rejected_key = [&](std::string key, std::string value) {
-    try {
-      from({{key, value}});
-    } catch (const ConfigError& e) {
-      return e.key();
-    }
-    return std::string("(accepted)");
+    return rally::testing::rejected_config_key([&] { from({{key, value}}); });
   };
   CHECK(rejected_key("RALLY_PG_URL", "") == "RALLY_PG_URL");
   CHECK(rejected_key("RALLY_PG_POOL_SIZE", "0") == "RALLY_PG_POOL_SIZE");
