@@ -23,6 +23,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/servers.h"
+#include "tests/support/temporary_directory.h"
 #include "tests/support/test_env.h"
 
 namespace rally::testing {
@@ -46,17 +47,10 @@ const std::vector<ServiceBinary>& service_binaries() {
   return all;
 }
 
-std::string temp_log_dir() {
-  std::string pattern = "/tmp/rally-stack-XXXXXX";
-  REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-  return pattern;
-}
-
 // Ports and environment for one stack; each process is started and stopped individually.
 class Stack {
  public:
-  Stack(std::string postgres_url, std::string redis_address)
-      : log_dir_(temp_log_dir()), gateway_port_(free_port()) {
+  Stack(std::string postgres_url, std::string redis_address) : gateway_port_(free_port()) {
     env_["RALLY_PG_URL"] = std::move(postgres_url);
     env_["RALLY_REDIS_ADDR"] = std::move(redis_address);
     env_["RALLY_GATEWAY_ADDR"] = "127.0.0.1:" + std::to_string(gateway_port_);
@@ -82,14 +76,12 @@ class Stack {
       }
     }
     processes_.clear();
-    std::error_code ignored;
-    std::filesystem::remove_all(log_dir_, ignored);
   }
 
   void start(const std::string& name) {
     processes_.erase(name);
     const std::string binary = name == "gateway" ? RALLY_GATEWAY_BIN : binary_of(name).path;
-    processes_.emplace(name, ChildProcess({binary}, env_, log_dir_ + "/" + name + ".log"));
+    processes_.emplace(name, ChildProcess({binary}, env_, logs_.file(name + ".log")));
   }
 
   void start_all() {
@@ -110,7 +102,7 @@ class Stack {
     throw std::invalid_argument("unknown service " + name);
   }
 
-  std::string log_dir_;
+  TemporaryDirectory logs_{"rally-stack-"};
   int gateway_port_;
   std::map<std::string, int> service_ports_;
   std::map<std::string, std::string> env_;
@@ -341,25 +333,23 @@ TEST_CASE("every service exposes health and server reflection", "[integration]")
 TEST_CASE("a bad configuration value stops a binary with exit code 2 naming the key", "[integration]") {
   ScratchDatabase database;
   Stack stack(database.url(), redis_address().to_string());
-  const std::string log_dir = temp_log_dir();
+  TemporaryDirectory logs("rally-stack-config-");
   std::map<std::string, std::string> env = stack.env();
 
   SECTION("a service") {
     env["RALLY_ARENA_ADDR"] = "not-an-address";
-    ChildProcess arena({RALLY_ARENA_BIN}, env, log_dir + "/arena.log");
+    ChildProcess arena({RALLY_ARENA_BIN}, env, logs.file("arena.log"));
     REQUIRE(wait_until([&] { return !arena.running(); }, 10s));
     CHECK(arena.stop(SIGKILL, 1s) == std::optional<int>(2));
     CHECK_THAT(arena.read_log(), Catch::Contains("RALLY_ARENA_ADDR"));
   }
   SECTION("the gateway") {
     env["RALLY_GATEWAY_BODY_LIMIT"] = "lots";
-    ChildProcess gateway({RALLY_GATEWAY_BIN}, env, log_dir + "/gateway.log");
+    ChildProcess gateway({RALLY_GATEWAY_BIN}, env, logs.file("gateway.log"));
     REQUIRE(wait_until([&] { return !gateway.running(); }, 10s));
     CHECK(gateway.stop(SIGKILL, 1s) == std::optional<int>(2));
     CHECK_THAT(gateway.read_log(), Catch::Contains("RALLY_GATEWAY_BODY_LIMIT"));
   }
-  std::error_code ignored;
-  std::filesystem::remove_all(log_dir, ignored);
 }
 
 }  // namespace rally::testing

@@ -21,12 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::filesystem::path make_temp_directory(const std::string& prefix) {
-  std::string pattern = "/tmp/" + prefix + "XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed for " << pattern);
-  return pattern;
-}
-
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::ostringstream text;
@@ -69,29 +63,34 @@ SilentListener::~SilentListener() {
   ::close(fd_);
 }
 
-RedisServer::RedisServer(int port, std::string password)
-    : port_(port), password_(std::move(password)), directory_(make_temp_directory("rally-redis-")) {
+RedisServer::RedisServer(int port, std::string password) : port_(port), password_(std::move(password)) {
   start();
 }
 
 RedisServer::~RedisServer() {
   if (process_) process_->stop(SIGTERM, 5s);
   process_.reset();
-  std::error_code ignored;
-  std::filesystem::remove_all(directory_, ignored);
 }
 
 void RedisServer::start() {
   if (process_ && process_->running()) return;
-  std::vector<std::string> argv{
-      RALLY_REDIS_SERVER_BIN, "--bind", "127.0.0.1", "--port",           std::to_string(port_), "--save", "",
-      "--appendonly",         "no",     "--dir",     directory_.string()};
+  std::vector<std::string> argv{RALLY_REDIS_SERVER_BIN,
+                                "--bind",
+                                "127.0.0.1",
+                                "--port",
+                                std::to_string(port_),
+                                "--save",
+                                "",
+                                "--appendonly",
+                                "no",
+                                "--dir",
+                                directory_.path().string()};
   if (!password_.empty()) {
     argv.push_back("--requirepass");
     argv.push_back(password_);
   }
   process_.emplace(std::move(argv), std::map<std::string, std::string>{},
-                   (directory_ / "redis.log").string());
+                   (directory_.path() / "redis.log").string());
   if (!wait_until([&] { return accepts_connections(port_); }, 10s)) {
     FAIL("redis-server did not start on port " << port_ << "; its log:\n" << process_->read_log());
   }
@@ -103,14 +102,15 @@ void RedisServer::stop() {
   process_.reset();
 }
 
-PostgresCluster::PostgresCluster(int port) : port_(port), directory_(make_temp_directory("rally-pg-")) {
+PostgresCluster::PostgresCluster(int port) : port_(port) {
   if (::geteuid() == 0) {
     const passwd* postgres = ::getpwnam("postgres");
     REQUIRE(postgres != nullptr);
-    REQUIRE(::chown(directory_.c_str(), postgres->pw_uid, postgres->pw_gid) == 0);
+    REQUIRE(::chown(directory_.path().c_str(), postgres->pw_uid, postgres->pw_gid) == 0);
   }
-  run(pg_bin("initdb") + " --no-sync -D " + (directory_ / "data").string() +
-      " -U rally --auth=trust -E UTF8 --locale=C.UTF-8 >" + (directory_ / "initdb.log").string() + " 2>&1");
+  run(pg_bin("initdb") + " --no-sync -D " + (directory_.path() / "data").string() +
+      " -U rally --auth=trust -E UTF8 --locale=C.UTF-8 >" + (directory_.path() / "initdb.log").string() +
+      " 2>&1");
   start();
   run(pg_bin("psql") + " -h 127.0.0.1 -p " + std::to_string(port_) +
       " -U rally -d postgres -qc 'CREATE DATABASE rally' >/dev/null");
@@ -120,12 +120,10 @@ PostgresCluster::~PostgresCluster() {
   if (running_) {
     const std::string as_postgres = ::geteuid() == 0 ? "runuser -u postgres -- " : "";
     [[maybe_unused]] const int ignored_status =
-        std::system((as_postgres + pg_bin("pg_ctl") + " -D " + (directory_ / "data").string() +
+        std::system((as_postgres + pg_bin("pg_ctl") + " -D " + (directory_.path() / "data").string() +
                      " -m immediate -w stop " + ">/dev/null 2>&1")
                         .c_str());
   }
-  std::error_code ignored;
-  std::filesystem::remove_all(directory_, ignored);
 }
 
 std::string PostgresCluster::url() const {
@@ -134,15 +132,15 @@ std::string PostgresCluster::url() const {
 
 void PostgresCluster::start() {
   if (running_) return;
-  run(pg_bin("pg_ctl") + " -D " + (directory_ / "data").string() + " -l " +
-      (directory_ / "server.log").string() + " -w -o \"-c listen_addresses=127.0.0.1 -p " +
-      std::to_string(port_) + " -k " + directory_.string() + " -c fsync=off\" start >/dev/null");
+  run(pg_bin("pg_ctl") + " -D " + (directory_.path() / "data").string() + " -l " +
+      (directory_.path() / "server.log").string() + " -w -o \"-c listen_addresses=127.0.0.1 -p " +
+      std::to_string(port_) + " -k " + directory_.path().string() + " -c fsync=off\" start >/dev/null");
   running_ = true;
 }
 
 void PostgresCluster::stop() {
   if (!running_) return;
-  run(pg_bin("pg_ctl") + " -D " + (directory_ / "data").string() + " -m fast -w stop >/dev/null");
+  run(pg_bin("pg_ctl") + " -D " + (directory_.path() / "data").string() + " -m fast -w stop >/dev/null");
   running_ = false;
 }
 
@@ -152,8 +150,8 @@ void PostgresCluster::run(const std::string& command) const {
   const int status = std::system(full.c_str());
   if (status != 0) {
     FAIL(full << "\nexited with status " << status << "; initdb log:\n"
-              << read_file(directory_ / "initdb.log") << "\nserver log:\n"
-              << read_file(directory_ / "server.log"));
+              << read_file(directory_.path() / "initdb.log") << "\nserver log:\n"
+              << read_file(directory_.path() / "server.log"));
   }
 }
 

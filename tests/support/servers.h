@@ -8,6 +8,7 @@
 
 #include "services/common/config.h"
 #include "tests/support/process.h"
+#include "tests/support/temporary_directory.h"
 
 namespace rally::testing {
 
@@ -28,7 +29,7 @@ class RedisServer {
  private:
   int port_;
   std::string password_;
-  std::filesystem::path directory_;
+  TemporaryDirectory directory_{"rally-redis-"};
   std::optional<ChildProcess> process_;
 };
 
@@ -51,7 +52,7 @@ class PostgresCluster {
   void run(const std::string& command) const;
 
   int port_;
-  std::filesystem::path directory_;
+  TemporaryDirectory directory_{"rally-pg-"};
   bool running_ = false;
 };
 

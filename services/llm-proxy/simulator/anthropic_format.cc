@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "services/common/utf8.h"
+#include "services/llm-proxy/simulator/json_number.h"
 
 namespace rally::llm_simulator::anthropic {
 namespace {
@@ -30,15 +31,6 @@ Error invalid(std::string message) {
 
 Error field_required(std::string_view field) {
   return invalid(std::string(field) + ": Field required");
-}
-
-std::optional<std::int64_t> as_integer(const json::value& value) {
-  if (value.is_int64()) return value.get_int64();
-  if (value.is_uint64()) {
-    const std::uint64_t u = value.get_uint64();
-    return u > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(u);
-  }
-  return std::nullopt;
 }
 
 // A string, or a list of content blocks whose text blocks are joined with '\n' (images, documents and

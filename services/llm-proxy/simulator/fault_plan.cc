@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "services/llm-proxy/simulator/json_number.h"
 #include "services/llm-proxy/simulator/reply_rules.h"
 
 namespace rally::llm_simulator {
@@ -22,15 +23,6 @@ constexpr double kMaxRetryAfterSeconds = 86'400;
 
 Error invalid(std::string message) {
   return Error(ErrorCode::kInvalidRequest, std::move(message));
-}
-
-std::optional<std::int64_t> as_integer(const json::value& value) {
-  if (value.is_int64()) return value.get_int64();
-  if (value.is_uint64()) {
-    const std::uint64_t u = value.get_uint64();
-    return u > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(u);
-  }
-  return std::nullopt;
 }
 
 Result<std::int64_t> integer_field(const json::value& value, std::string_view name, std::int64_t min,

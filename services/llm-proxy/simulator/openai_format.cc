@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "services/common/utf8.h"
+#include "services/llm-proxy/simulator/json_number.h"
 
 namespace rally::llm_simulator::openai {
 namespace {
@@ -93,15 +94,6 @@ Error wrong_type(const std::string& param, std::string_view expected, const json
 
 Error missing(const std::string& param) {
   return invalid("Missing required parameter: '" + param + "'.", param, "missing_required_parameter");
-}
-
-std::optional<std::int64_t> as_integer(const json::value& value) {
-  if (value.is_int64()) return value.get_int64();
-  if (value.is_uint64()) {
-    const std::uint64_t u = value.get_uint64();
-    return u > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(u);
-  }
-  return std::nullopt;
 }
 
 // Content is a string, null (assistant messages with tool calls) or an array of parts; the text parts are

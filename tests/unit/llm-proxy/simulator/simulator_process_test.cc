@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/support/process.h"
+#include "tests/support/temporary_directory.h"
 #include "tests/unit/llm-proxy/simulator/raw_http_client.h"
 
 #ifndef RALLY_LLM_SIMULATOR_BIN
@@ -26,24 +27,7 @@ using std::chrono::milliseconds;
 
 namespace {
 
-class TemporaryDirectory {
- public:
-  TemporaryDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rally-sim-process-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TemporaryDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TemporaryDirectory(const TemporaryDirectory&) = delete;
-  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+using rally::testing::TemporaryDirectory;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -85,7 +69,7 @@ int exit_code_with(const TemporaryDirectory& directory, std::map<std::string, st
 }  // namespace
 
 TEST_CASE("the binary writes its port, serves, and stops cleanly on SIGTERM") {
-  TemporaryDirectory directory;
+  TemporaryDirectory directory("rally-sim-process-");
   std::optional<ChildProcess> process;
   const int port = start(process, directory);
   CHECK(port > 0);
@@ -111,7 +95,7 @@ TEST_CASE("the binary writes its port, serves, and stops cleanly on SIGTERM") {
 }
 
 TEST_CASE("SIGINT stops it too, with idle keep-alive connections open") {
-  TemporaryDirectory directory;
+  TemporaryDirectory directory("rally-sim-process-");
   std::optional<ChildProcess> process;
   const int port = start(process, directory);
   Connection idle(port);
@@ -121,7 +105,7 @@ TEST_CASE("SIGINT stops it too, with idle keep-alive connections open") {
 }
 
 TEST_CASE("a rules file scripts replies end to end") {
-  TemporaryDirectory directory;
+  TemporaryDirectory directory("rally-sim-process-");
   const std::string rules = directory.file("rules.json");
   write_file(rules, R"({"rules": [{"name": "critic-score",
       "match": {"contains": "You are a strict critic", "json_mode": true},
@@ -146,7 +130,7 @@ TEST_CASE("a rules file scripts replies end to end") {
 }
 
 TEST_CASE("configuration errors exit 2 and name the key") {
-  TemporaryDirectory directory;
+  TemporaryDirectory directory("rally-sim-process-");
   write_file(directory.file("bad-rules.json"), R"([{"name": "x", "reply": "{{score}}"}])");
   const std::pair<std::map<std::string, std::string>, std::string> cases[] = {
       {{{"RALLY_SIMULATOR_THREADS", "0"}}, "RALLY_SIMULATOR_THREADS"},
@@ -167,7 +151,7 @@ TEST_CASE("configuration errors exit 2 and name the key") {
 }
 
 TEST_CASE("a port that is taken exits 1") {
-  TemporaryDirectory directory;
+  TemporaryDirectory directory("rally-sim-process-");
   std::optional<ChildProcess> first;
   const int port = start(first, directory);
   std::string log;

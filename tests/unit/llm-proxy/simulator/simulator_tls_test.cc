@@ -14,6 +14,7 @@
 #include "services/llm-proxy/simulator/simulator_settings.h"
 #include "services/llm-proxy/simulator/test_pki.h"
 #include "tests/support/process.h"
+#include "tests/support/temporary_directory.h"
 #include "tests/unit/llm-proxy/simulator/raw_http_client.h"
 
 namespace sim = rally::llm_simulator;
@@ -28,30 +29,13 @@ using std::chrono::milliseconds;
 
 namespace {
 
+using rally::testing::TemporaryDirectory;
+
 const Headers kOpenAi = {{"Authorization", "Bearer sk-test"}};
 constexpr const char* kStreamingChat =
     R"({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "Secure hello"}]})";
 
 // A fresh directory under the system temporary directory, removed with its contents at the end.
-class TemporaryDirectory {
- public:
-  TemporaryDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rally-sim-tls-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TemporaryDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TemporaryDirectory(const TemporaryDirectory&) = delete;
-  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
 sim::SimulatorSettings tls_settings(const sim::TestPki& pki) {
   // Through ConfigSource, as the binary reads them, so the PEM checks at start are exercised too.
   sim::SimulatorSettings settings = sim::SimulatorSettings::from(
@@ -76,7 +60,7 @@ std::string config_error_key(const ConfigSource::Values& env) {
 }  // namespace
 
 TEST_CASE("a client that trusts the test CA streams a completion over TLS") {
-  TemporaryDirectory directory;
+  TemporaryDirectory directory("rally-sim-tls-");
   const sim::TestPki pki = sim::generate_test_pki(directory.path());
   sim::SimulatorServer server(tls_settings(pki));
   CHECK(server.tls());
@@ -97,7 +81,7 @@ TEST_CASE("a client that trusts the test CA streams a completion over TLS") {
 }
 
 TEST_CASE("TLS clients that should not trust the server fail the handshake") {
-  TemporaryDirectory directory;
+  TemporaryDirectory directory("rally-sim-tls-");
   const sim::TestPki pki = sim::generate_test_pki(directory.path() / "real");
   const sim::TestPki other = sim::generate_test_pki(directory.path() / "other");
   sim::SimulatorServer server(tls_settings(pki));
@@ -120,7 +104,7 @@ TEST_CASE("TLS clients that should not trust the server fail the handshake") {
 }
 
 TEST_CASE("a hang-up during a stall is noticed over TLS") {
-  TemporaryDirectory directory;
+  TemporaryDirectory directory("rally-sim-tls-");
   const sim::TestPki pki = sim::generate_test_pki(directory.path());
   sim::SimulatorServer server(tls_settings(pki));
   Connection control(server.port(), pki.ca_certificate.string(), "localhost");
@@ -140,7 +124,7 @@ TEST_CASE("a hang-up during a stall is noticed over TLS") {
 }
 
 TEST_CASE("TLS settings are checked at start, naming the key") {
-  TemporaryDirectory directory;
+  TemporaryDirectory directory("rally-sim-tls-");
   const sim::TestPki pki = sim::generate_test_pki(directory.path() / "a");
   const sim::TestPki other = sim::generate_test_pki(directory.path() / "b");
   const std::string cert = pki.server_certificate.string();
