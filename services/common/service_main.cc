@@ -57,12 +57,22 @@ class ServiceRuntime {
             "rally_dependency_up", "1 when the service can reach the dependency, else 0", {"dependency"})),
         serving_(metrics::Registry::global().gauge("rally_serving",
                                                    "1 while the service reports SERVING to health checks")) {
-    ServiceContext context{config, postgres_, redis_, metrics::Registry::global()};
+    ServiceContext context{config, postgres_, redis_, metrics::Registry::global(), owned_};
     handlers_ = service.make_services(context);
     for (const std::string& key : config.unread_file_keys()) {
       spdlog::warn("config file key {} is not used by {}", key, service.name);
     }
   }
+
+  ~ServiceRuntime() {
+    monitor_.reset();
+    server_.reset();
+    metrics_server_.reset();
+    handlers_.clear();
+    while (!owned_.empty()) owned_.pop_back();  // reverse order of creation
+  }
+  ServiceRuntime(const ServiceRuntime&) = delete;
+  ServiceRuntime& operator=(const ServiceRuntime&) = delete;
 
   // Returns the process exit code.
   int run() {
@@ -159,6 +169,7 @@ class ServiceRuntime {
   RedisClient redis_;
   metrics::Family<metrics::Gauge>& dependency_up_;
   metrics::Family<metrics::Gauge>& serving_;
+  std::vector<std::shared_ptr<void>> owned_;
   std::vector<std::unique_ptr<grpc::Service>> handlers_;
   std::optional<metrics::MetricsHttpServer> metrics_server_;
   std::unique_ptr<grpc::Server> server_;

@@ -28,6 +28,17 @@ struct ServiceContext {
   PgPool& postgres;
   RedisClient& redis;
   metrics::Registry& metrics;
+  // What own() keeps; destroyed last owned first, after the handlers and before PostgreSQL and Redis.
+  std::vector<std::shared_ptr<void>>& owned;
+
+  // Keeps `resource` (an engine, a store, a client the handlers use by reference) alive as long as the
+  // handlers need it, and returns it.
+  template <typename T>
+  T& own(std::unique_ptr<T> resource) {
+    T& kept = *resource;
+    owned.push_back(std::shared_ptr<T>(std::move(resource)));
+    return kept;
+  }
 };
 
 struct ServiceDefinition {

@@ -57,6 +57,7 @@ class Stack {
     env_["RALLY_HEALTH_CHECK_INTERVAL"] = "200ms";
     env_["RALLY_SHUTDOWN_DRAIN"] = "2s";
     env_["RALLY_GATEWAY_READY_TIMEOUT"] = "500ms";
+    env_["RALLY_LLM_PROXY_CATALOG"] = RALLY_SOURCE_DIR "/deploy/models.json";
     for (const ServiceBinary& service : service_binaries()) {
       const int port = free_port();
       service_ports_[service.name] = port;

@@ -16,9 +16,30 @@ bool is_retryable(FailureKind kind) {
       return true;
     case FailureKind::kClientError:
     case FailureKind::kProtocolError:
+    case FailureKind::kCancelled:
       return false;
   }
   return false;
+}
+
+std::string_view failure_kind_name(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kConnect:
+      return "connect";
+    case FailureKind::kTimeout:
+      return "timeout";
+    case FailureKind::kRateLimited:
+      return "rate_limited";
+    case FailureKind::kServerError:
+      return "server_error";
+    case FailureKind::kClientError:
+      return "client_error";
+    case FailureKind::kProtocolError:
+      return "protocol_error";
+    case FailureKind::kCancelled:
+      return "cancelled";
+  }
+  return "unknown";
 }
 
 std::chrono::milliseconds RetryPolicy::backoff_cap(std::uint32_t next_attempt) const {

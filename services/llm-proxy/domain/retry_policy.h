@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string_view>
 
 namespace rally::llm_proxy {
 
@@ -17,10 +18,14 @@ enum class FailureKind {
   kServerError,    // HTTP 500, 502, 503, 504 (and 529, Anthropic's "overloaded")
   kClientError,    // any other 4xx: the request itself is wrong, retrying cannot help
   kProtocolError,  // the upstream answered something that is not the API's format
+  kCancelled,      // the caller went away; never retried, never counted against the provider
 };
 
 // True for failures another attempt may cure.
 bool is_retryable(FailureKind kind);
+// "connect", "timeout", "rate_limited", "server_error", "client_error", "protocol_error", "cancelled": stable
+// names for logs, metric labels and usage rows.
+std::string_view failure_kind_name(FailureKind kind);
 
 struct RetryPolicy {
   std::uint32_t max_attempts = 3;  // including the first

@@ -16,9 +16,9 @@
 #include "services/common/metrics.h"
 #include "services/common/request_id.h"
 #include "services/llm-proxy/simulator/anthropic_format.h"
-#include "services/llm-proxy/simulator/openai_format.h"
 #include "services/llm-proxy/simulator/reply_generator.h"
 #include "services/llm-proxy/simulator/text_generator.h"
+#include "services/llm-proxy/wire/openai_wire.h"
 
 namespace rally::llm_simulator {
 namespace {
@@ -38,6 +38,7 @@ constexpr std::array<std::string_view, 7> kBuiltInModels = {"gpt-4o",
                                                             "claude-3-5-sonnet-latest",
                                                             "claude-3-5-haiku-latest"};
 constexpr std::int64_t kModelCreated = 1'700'000'000;  // a fixed "created" keeps /v1/models deterministic
+constexpr std::string_view kModelOwner = "rally-llm-simulator";
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kEventStream = "text/event-stream; charset=utf-8";
@@ -46,18 +47,11 @@ constexpr std::string_view kTokensPerSecondHeader = "x-sim-tokens-per-second";
 constexpr std::int64_t kMaxTtftOverrideMs = 600'000;
 constexpr double kMaxTokensPerSecond = 1e6;
 
-constexpr std::string_view kOpenAiServerErrorMessage =
-    "The server had an error while processing your request. Sorry about that!";
 constexpr std::string_view kOpenAiMissingKeyMessage =
     "You didn't provide an API key. You need to provide your API key in an Authorization header using "
     "Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if "
     "you're accessing the API from your browser and are prompted for a username and password. You can "
     "obtain an API key from https://platform.openai.com/account/api-keys.";
-constexpr std::string_view kOpenAiBadJsonMessage =
-    "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
-    "library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you "
-    "have trouble figuring out how to fix this, please contact us through our help center at "
-    "help.openai.com.)";
 
 enum class Api { kOpenAi, kAnthropic };
 
@@ -120,17 +114,31 @@ Exchange response(int status, std::string_view content_type, std::string body) {
 Exchange openai_error(int status, std::string_view message, std::string_view type = "invalid_request_error",
                       std::optional<std::string_view> param = std::nullopt,
                       std::optional<std::string_view> code = std::nullopt) {
-  return response(status, kJson, openai::error_body(message, type, param, code));
+  return response(status, kJson, openai_wire::error_body(message, type, param, code));
 }
 
-Exchange openai_invalid(const common::Error& error) {
-  std::optional<std::string_view> param;
-  std::optional<std::string_view> code;
-  for (const auto& [key, value] : error.details) {
-    if (key == "param") param = value;
-    if (key == "code") code = value;
+// The simulator's model of a chat request: what the reply is a function of.
+CompletionRequest completion_request_of(const openai_wire::ChatRequest& chat) {
+  CompletionRequest completion;
+  completion.model = chat.model;
+  completion.messages.reserve(chat.messages.size());
+  for (const openai_wire::Message& message : chat.messages) {
+    completion.messages.push_back(ChatMessage{message.role, message.text});
   }
-  return openai_error(400, error.message, "invalid_request_error", param, code);
+  completion.max_tokens = chat.max_tokens;
+  completion.stop_sequences = chat.stop;
+  // json_schema gets valid JSON too; it conforms to the schema only when a rule writes it that way.
+  completion.json_mode = chat.json_mode();
+  return completion;
+}
+
+std::string_view openai_finish_reason(FinishReason finish) {
+  return finish == FinishReason::kMaxTokens ? "length" : "stop";
+}
+
+openai_wire::Usage openai_usage(const Reply& reply) {
+  return {reply.prompt_tokens, reply.completion_tokens,
+          std::uint64_t{reply.prompt_tokens} + reply.completion_tokens};
 }
 
 Exchange anthropic_error(int status, std::string_view message) {
@@ -138,7 +146,7 @@ Exchange anthropic_error(int status, std::string_view message) {
 }
 
 Exchange api_error(Api api, int status, std::string_view message) {
-  return api == Api::kOpenAi ? openai_error(status, message, openai::error_type_for_status(status))
+  return api == Api::kOpenAi ? openai_error(status, message, openai_wire::error_type_for_status(status))
                              : anthropic_error(status, message);
 }
 
@@ -237,8 +245,8 @@ struct SimulatorEngine::State {
   Exchange control_faults(const HttpRequest& request);
   Exchange control_requests(const HttpRequest& request);
 
-  Exchange openai_exchange(const openai::ChatRequest& chat, const Reply& reply,
-                           const openai::ResponseIdentity& identity, const Timing& timing,
+  Exchange openai_exchange(const openai_wire::ChatRequest& chat, const Reply& reply,
+                           const openai_wire::ResponseIdentity& identity, const Timing& timing,
                            const std::optional<Fault>& fault);
   Exchange anthropic_exchange(const anthropic::MessagesRequest& request, const Reply& reply,
                               const anthropic::ResponseIdentity& identity, const Timing& timing,
@@ -363,35 +371,32 @@ Exchange SimulatorEngine::State::chat_completions(const HttpRequest& request, Cl
 
   boost::system::error_code ec;
   const json::value body = json::parse(request.body, ec);
-  if (ec) return openai_error(400, kOpenAiBadJsonMessage);
+  if (ec) return openai_error(400, openai_wire::kInvalidJsonMessage);
   note_model_and_stream(body, record);
-  auto chat = openai::parse_chat_request(body);
-  if (!chat) return openai_invalid(chat.error());
-  const std::string& model = chat->completion.model;
-  if (!serves_model(model)) {
-    return openai_error(404, "The model `" + model + "` does not exist or you do not have access to it.",
-                        "invalid_request_error", std::nullopt, "model_not_found");
-  }
+  auto chat = openai_wire::parse_chat_request(body, "The LLM simulator");
+  if (!chat) return response(400, kJson, openai_wire::invalid_request_body(chat.error()));
+  const std::string& model = chat->model;
+  if (!serves_model(model)) return response(404, kJson, openai_wire::model_not_found_body(model));
 
   const std::optional<Fault> fault = take_fault(model);
-  const Reply reply = generate_reply(chat->completion, settings.rules);
+  const Reply reply = generate_reply(completion_request_of(chat.value()), settings.rules);
   completion_tokens.labels({"chat_completions"}).inc(reply.completion_tokens);
   std::array<char, 17> fingerprint{};
   std::snprintf(fingerprint.data(), fingerprint.size(), "%016llx",
                 static_cast<unsigned long long>(stable_hash(model)));
-  const openai::ResponseIdentity identity{
+  const openai_wire::ResponseIdentity identity{
       random_id("chatcmpl-", 29),
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count(), model,
       "fp_" + std::string(fingerprint.data(), 10)};
   return openai_exchange(chat.value(), reply, identity, timing, fault);
 }
 
-Exchange SimulatorEngine::State::openai_exchange(const openai::ChatRequest& chat, const Reply& reply,
-                                                 const openai::ResponseIdentity& identity,
+Exchange SimulatorEngine::State::openai_exchange(const openai_wire::ChatRequest& chat, const Reply& reply,
+                                                 const openai_wire::ResponseIdentity& identity,
                                                  const Timing& timing, const std::optional<Fault>& fault) {
   Exchange exchange;
   if (fault && fault->status) {
-    exchange = response(*fault->status, kJson, openai::error_body_for_status(*fault->status));
+    exchange = response(*fault->status, kJson, openai_wire::error_body_for_status(*fault->status));
   }
   exchange.headers.emplace_back("x-request-id", common::new_request_id());
   if (fault) {
@@ -406,9 +411,10 @@ Exchange SimulatorEngine::State::openai_exchange(const openai::ChatRequest& chat
       exchange.respond = false;
     } else if (fault && fault->error_event_after_chunks) {
       exchange.status = 500;
-      exchange.body = openai::error_body_for_status(500);
+      exchange.body = openai_wire::error_body_for_status(500);
     } else {
-      exchange.body = openai::completion_body(identity, reply);
+      exchange.body = openai_wire::completion_body(identity, reply.text, openai_finish_reason(reply.finish),
+                                                   openai_usage(reply));
       // A body cut in half: valid HTTP, invalid JSON.
       if (fault && fault->malformed_event_after_chunks) exchange.body.resize(exchange.body.size() / 2);
     }
@@ -419,31 +425,32 @@ Exchange SimulatorEngine::State::openai_exchange(const openai::ChatRequest& chat
   exchange.headers.emplace_back("content-type", kEventStream);
   exchange.headers.emplace_back("cache-control", "no-cache");
   const bool usage = chat.include_usage;
-  exchange.events.push_back({openai::role_event(identity, usage), microseconds(0), false});
+  exchange.events.push_back({openai_wire::role_event(identity, usage), microseconds(0), false});
   const std::optional<std::uint32_t> cut = chunks_before_fault(fault);
   std::uint64_t tokens = 0;
   for (std::size_t i = 0; i < reply.deltas.size() && !(cut && i == *cut); ++i) {
     tokens += reply.deltas[i].tokens;
-    exchange.events.push_back(
-        {openai::content_event(identity, reply.deltas[i].text, usage), timing.token_ready(tokens - 1), true});
+    exchange.events.push_back({openai_wire::content_event(identity, reply.deltas[i].text, usage),
+                               timing.token_ready(tokens - 1), true});
   }
   if (fault && fault->drop_after_chunks) {
     exchange.drop_after_events = true;
     return exchange;
   }
   if (fault && fault->malformed_event_after_chunks) {
-    exchange.events.push_back({openai::malformed_event(identity), timing.token_ready(tokens), false});
+    exchange.events.push_back({openai_wire::malformed_event(identity), timing.token_ready(tokens), false});
     return exchange;
   }
   if (fault && fault->error_event_after_chunks) {
-    exchange.events.push_back(
-        {openai::error_event("server_error", kOpenAiServerErrorMessage), timing.token_ready(tokens), false});
+    exchange.events.push_back({openai_wire::error_event("server_error", openai_wire::kServerErrorMessage),
+                               timing.token_ready(tokens), false});
     return exchange;
   }
   const microseconds end = timing.reply_ready(tokens);
-  exchange.events.push_back({openai::finish_event(identity, reply.finish, usage), end, false});
-  if (usage) exchange.events.push_back({openai::usage_event(identity, reply), end, false});
-  exchange.events.push_back({openai::done_event(), end, false});
+  exchange.events.push_back(
+      {openai_wire::finish_event(identity, openai_finish_reason(reply.finish), usage), end, false});
+  if (usage) exchange.events.push_back({openai_wire::usage_event(identity, openai_usage(reply)), end, false});
+  exchange.events.push_back({openai_wire::done_event(), end, false});
   return exchange;
 }
 
@@ -547,20 +554,23 @@ Exchange SimulatorEngine::State::models(const HttpRequest& request, std::string_
   }
 
   if (path == "/v1/models") {
-    std::vector<openai::ModelEntry> entries;
+    std::vector<openai_wire::ModelEntry> entries;
     if (settings.models.empty()) {
-      for (const std::string_view id : kBuiltInModels) entries.push_back({std::string(id), kModelCreated});
+      for (const std::string_view id : kBuiltInModels) {
+        entries.push_back({std::string(id), kModelCreated, std::string(kModelOwner)});
+      }
     } else {
-      for (const std::string& id : settings.models) entries.push_back({id, kModelCreated});
+      for (const std::string& id : settings.models)
+        entries.push_back({id, kModelCreated, std::string(kModelOwner)});
     }
-    return response(200, kJson, openai::models_body(entries));
+    return response(200, kJson, openai_wire::models_body(entries));
   }
   const std::string id(path.substr(std::string_view("/v1/models/").size()));
   if (id.empty() || !serves_model(id)) {
     return openai_error(404, "The model '" + id + "' does not exist", "invalid_request_error", "model",
                         "model_not_found");
   }
-  return response(200, kJson, openai::model_body({id, kModelCreated}));
+  return response(200, kJson, openai_wire::model_body({id, kModelCreated, std::string(kModelOwner)}));
 }
 
 Exchange SimulatorEngine::State::control_faults(const HttpRequest& request) {

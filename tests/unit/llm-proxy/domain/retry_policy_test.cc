@@ -13,6 +13,7 @@ TEST_CASE("only transient failures are retried") {
   CHECK(is_retryable(FailureKind::kServerError));
   CHECK_FALSE(is_retryable(FailureKind::kClientError));
   CHECK_FALSE(is_retryable(FailureKind::kProtocolError));
+  CHECK_FALSE(is_retryable(FailureKind::kCancelled));
 }
 
 TEST_CASE("the backoff cap grows exponentially up to max_delay") {

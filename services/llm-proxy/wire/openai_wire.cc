@@ -1,4 +1,4 @@
-#include "services/llm-proxy/simulator/openai_format.h"
+#include "services/llm-proxy/wire/openai_wire.h"
 
 #include <algorithm>
 #include <array>
@@ -7,9 +7,9 @@
 #include <utility>
 
 #include "services/common/utf8.h"
-#include "services/llm-proxy/simulator/json_number.h"
+#include "services/llm-proxy/wire/json_number.h"
 
-namespace rally::llm_simulator::openai {
+namespace rally::openai_wire {
 namespace {
 
 namespace json = boost::json;
@@ -18,7 +18,7 @@ using common::ErrorCode;
 using common::Result;
 
 // Every parameter of POST /v1/chat/completions; anything else is rejected, as the API does, so a typo in
-// the proxy fails here as it would against OpenAI.
+// a client fails here as it would against OpenAI.
 constexpr std::array<std::string_view, 30> kKnownParameters = {
     "model",
     "messages",
@@ -121,7 +121,7 @@ Result<std::string> parse_content(const json::value& content, const std::string&
   return text;
 }
 
-Result<std::vector<ChatMessage>> parse_messages(const json::value* value) {
+Result<std::vector<Message>> parse_messages(const json::value* value) {
   if (value == nullptr) return missing("messages");
   const json::array* list = value->if_array();
   if (list == nullptr) return wrong_type("messages", "an array", *value);
@@ -131,7 +131,7 @@ Result<std::vector<ChatMessage>> parse_messages(const json::value* value) {
         "instead.",
         "messages", "empty_array");
   }
-  std::vector<ChatMessage> messages;
+  std::vector<Message> messages;
   messages.reserve(list->size());
   for (std::size_t i = 0; i < list->size(); ++i) {
     const std::string param = "messages[" + std::to_string(i) + "]";
@@ -152,7 +152,7 @@ Result<std::vector<ChatMessage>> parse_messages(const json::value* value) {
     auto text =
         content == nullptr ? Result<std::string>(std::string()) : parse_content(*content, param + ".content");
     if (!text) return text.error();
-    messages.push_back(ChatMessage{std::string(role_name), std::move(text.value())});
+    messages.push_back(Message{std::string(role_name), std::move(text.value())});
   }
   return messages;
 }
@@ -179,8 +179,42 @@ Result<std::vector<std::string>> parse_stop(const json::value& value) {
   return stops;
 }
 
-bool mentions_json(const std::vector<ChatMessage>& messages) {
-  for (const ChatMessage& message : messages) {
+// A number within [0, max] (temperature, top_p); nullopt when absent or null.
+Result<std::optional<double>> parse_bounded_decimal(const json::object& object, std::string_view name,
+                                                    int max) {
+  const json::value* value = object.if_contains(name);
+  if (value == nullptr || value->is_null()) return std::optional<double>();
+  const std::string param(name);
+  if (!value->is_number()) return wrong_type(param, "a decimal", *value);
+  const double number = value->to_number<double>();
+  if (number < 0 || number > max) {
+    const bool below = number < 0;
+    return invalid("Invalid '" + param + "': decimal " + (below ? "below minimum" : "above maximum") +
+                       " value. Expected a value " + (below ? ">= 0" : "<= " + std::to_string(max)) +
+                       ", but got " + json::serialize(*value) + " instead.",
+                   param, below ? "decimal_below_min_value" : "decimal_above_max_value");
+  }
+  return std::optional<double>(number);
+}
+
+Result<ResponseFormat> parse_response_format(const json::value& format) {
+  if (format.is_null()) return ResponseFormat::kUnspecified;
+  const json::object* fields = format.if_object();
+  if (fields == nullptr) return wrong_type("response_format", "an object", format);
+  const json::value* type = fields->if_contains("type");
+  if (type == nullptr) return missing("response_format.type");
+  if (!type->is_string()) return wrong_type("response_format.type", "a string", *type);
+  const std::string_view name = type->get_string();
+  if (name == "text") return ResponseFormat::kText;
+  if (name == "json_object") return ResponseFormat::kJsonObject;
+  if (name == "json_schema") return ResponseFormat::kJsonSchema;
+  return invalid("Invalid value: '" + std::string(name) +
+                     "'. Supported values are: 'json_object', 'json_schema', and 'text'.",
+                 "response_format.type", "invalid_value");
+}
+
+bool mentions_json(const std::vector<Message>& messages) {
+  for (const Message& message : messages) {
     const std::string& text = message.text;
     for (std::size_t i = 0; i + 4 <= text.size(); ++i) {
       const auto lower = [&](std::size_t k) { return static_cast<char>(text[i + k] | 0x20); };
@@ -200,12 +234,12 @@ json::object chunk_head(const ResponseIdentity& identity) {
   return chunk;
 }
 
-json::object usage_object(const Reply& reply) {
-  json::object usage;
-  usage["prompt_tokens"] = reply.prompt_tokens;
-  usage["completion_tokens"] = reply.completion_tokens;
-  usage["total_tokens"] = std::uint64_t{reply.prompt_tokens} + reply.completion_tokens;
-  return usage;
+json::object usage_object(const Usage& usage) {
+  json::object object;
+  object["prompt_tokens"] = usage.prompt_tokens;
+  object["completion_tokens"] = usage.completion_tokens;
+  object["total_tokens"] = usage.total_tokens;
+  return object;
 }
 
 json::object model_object(const ModelEntry& model) {
@@ -213,7 +247,7 @@ json::object model_object(const ModelEntry& model) {
   entry["id"] = model.id;
   entry["object"] = "model";
   entry["created"] = model.created;
-  entry["owned_by"] = "rally-llm-simulator";
+  entry["owned_by"] = model.owned_by;
   return entry;
 }
 
@@ -234,9 +268,16 @@ std::string chunk_event(const ResponseIdentity& identity, json::object delta, js
   return data_event(chunk);
 }
 
+std::optional<std::string_view> detail_of(const Error& error, std::string_view key) {
+  for (const auto& [name, value] : error.details) {
+    if (name == key) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-Result<ChatRequest> parse_chat_request(const json::value& body) {
+Result<ChatRequest> parse_chat_request(const json::value& body, std::string_view server_name) {
   const json::object* object = body.if_object();
   if (object == nullptr) return wrong_type("body", "an object", body);
   for (const auto& [key, value] : *object) {
@@ -250,11 +291,11 @@ Result<ChatRequest> parse_chat_request(const json::value& body) {
   const json::value* model = object->if_contains("model");
   if (model == nullptr) return invalid("you must provide a model parameter");
   if (!model->is_string()) return wrong_type("model", "a string", *model);
-  request.completion.model = std::string(model->get_string());
+  request.model = std::string(model->get_string());
 
   auto messages = parse_messages(object->if_contains("messages"));
   if (!messages) return messages.error();
-  request.completion.messages = std::move(messages.value());
+  request.messages = std::move(messages.value());
 
   if (const json::value* stream = object->if_contains("stream"); stream != nullptr && !stream->is_null()) {
     if (!stream->is_bool()) return wrong_type("stream", "a boolean", *stream);
@@ -286,50 +327,36 @@ Result<ChatRequest> parse_chat_request(const json::value& body) {
                          std::to_string(*tokens) + " instead.",
                      std::string(name), "integer_below_min_value");
     }
-    request.completion.max_tokens = static_cast<std::uint32_t>(std::min<std::int64_t>(*tokens, UINT32_MAX));
+    request.max_tokens = static_cast<std::uint32_t>(std::min<std::int64_t>(*tokens, UINT32_MAX));
   }
 
-  if (const json::value* temperature = object->if_contains("temperature");
-      temperature != nullptr && !temperature->is_null()) {
-    if (!temperature->is_number()) return wrong_type("temperature", "a decimal", *temperature);
-    const double t = temperature->to_number<double>();
-    if (t < 0 || t > 2) {
-      return invalid("Invalid 'temperature': decimal " +
-                         std::string(t < 0 ? "below minimum" : "above maximum") +
-                         " value. Expected a value " + (t < 0 ? ">= 0" : "<= 2") + ", but got " +
-                         json::serialize(*temperature) + " instead.",
-                     "temperature", t < 0 ? "decimal_below_min_value" : "decimal_above_max_value");
-    }
-  }
+  auto temperature = parse_bounded_decimal(*object, "temperature", 2);
+  if (!temperature) return temperature.error();
+  request.temperature = temperature.value();
 
   if (const json::value* n = object->if_contains("n"); n != nullptr && !n->is_null()) {
     const auto choices = as_integer(*n);
     if (!choices) return wrong_type("n", "an integer", *n);
-    if (*choices != 1) return invalid("The LLM simulator supports only n=1.", "n", "unsupported_value");
+    if (*choices != 1) {
+      return invalid(std::string(server_name) + " supports only n=1.", "n", "unsupported_value");
+    }
   }
+
+  auto top_p = parse_bounded_decimal(*object, "top_p", 1);
+  if (!top_p) return top_p.error();
+  request.top_p = top_p.value();
 
   if (const json::value* stop = object->if_contains("stop")) {
     auto stops = parse_stop(*stop);
     if (!stops) return stops.error();
-    request.completion.stop_sequences = std::move(stops.value());
+    request.stop = std::move(stops.value());
   }
 
-  if (const json::value* format = object->if_contains("response_format");
-      format != nullptr && !format->is_null()) {
-    const json::object* fields = format->if_object();
-    if (fields == nullptr) return wrong_type("response_format", "an object", *format);
-    const json::value* type = fields->if_contains("type");
-    if (type == nullptr) return missing("response_format.type");
-    if (!type->is_string()) return wrong_type("response_format.type", "a string", *type);
-    const std::string_view name = type->get_string();
-    if (name != "text" && name != "json_object" && name != "json_schema") {
-      return invalid("Invalid value: '" + std::string(name) +
-                         "'. Supported values are: 'json_object', 'json_schema', and 'text'.",
-                     "response_format.type", "invalid_value");
-    }
-    // json_schema gets valid JSON too; it conforms to the schema only when a rule writes it that way.
-    request.completion.json_mode = name != "text";
-    if (name == "json_object" && !mentions_json(request.completion.messages)) {
+  if (const json::value* format = object->if_contains("response_format")) {
+    auto response_format = parse_response_format(*format);
+    if (!response_format) return response_format.error();
+    request.response_format = response_format.value();
+    if (request.response_format == ResponseFormat::kJsonObject && !mentions_json(request.messages)) {
       return invalid(
           "'messages' must contain the word 'json' in some form, to use 'response_format' of type "
           "'json_object'.",
@@ -339,20 +366,17 @@ Result<ChatRequest> parse_chat_request(const json::value& body) {
   return request;
 }
 
-std::string_view finish_reason_name(FinishReason finish) {
-  return finish == FinishReason::kMaxTokens ? "length" : "stop";
-}
-
-std::string completion_body(const ResponseIdentity& identity, const Reply& reply) {
+std::string completion_body(const ResponseIdentity& identity, std::string_view text,
+                            std::string_view finish_reason, const Usage& usage) {
   json::object message;
   message["role"] = "assistant";
-  message["content"] = reply.text;
+  message["content"] = text;
   message["refusal"] = nullptr;
   json::object choice;
   choice["index"] = 0;
   choice["message"] = std::move(message);
   choice["logprobs"] = nullptr;
-  choice["finish_reason"] = finish_reason_name(reply.finish);
+  choice["finish_reason"] = finish_reason;
 
   json::object body;
   body["id"] = identity.id;
@@ -361,7 +385,7 @@ std::string completion_body(const ResponseIdentity& identity, const Reply& reply
   body["model"] = identity.model;
   body["system_fingerprint"] = identity.system_fingerprint;
   body["choices"] = json::array{std::move(choice)};
-  body["usage"] = usage_object(reply);
+  body["usage"] = usage_object(usage);
   return json::serialize(body);
 }
 
@@ -373,14 +397,15 @@ std::string content_event(const ResponseIdentity& identity, std::string_view tex
   return chunk_event(identity, json::object{{"content", text}}, nullptr, include_usage);
 }
 
-std::string finish_event(const ResponseIdentity& identity, FinishReason finish, bool include_usage) {
-  return chunk_event(identity, json::object{}, json::string(finish_reason_name(finish)), include_usage);
+std::string finish_event(const ResponseIdentity& identity, std::string_view finish_reason,
+                         bool include_usage) {
+  return chunk_event(identity, json::object{}, json::string(finish_reason), include_usage);
 }
 
-std::string usage_event(const ResponseIdentity& identity, const Reply& reply) {
+std::string usage_event(const ResponseIdentity& identity, const Usage& usage) {
   json::object chunk = chunk_head(identity);
   chunk["choices"] = json::array{};
-  chunk["usage"] = usage_object(reply);
+  chunk["usage"] = usage_object(usage);
   return data_event(chunk);
 }
 
@@ -388,12 +413,13 @@ std::string done_event() {
   return "data: [DONE]\n\n";
 }
 
-std::string error_event(std::string_view type, std::string_view message) {
+std::string error_event(std::string_view type, std::string_view message,
+                        std::optional<std::string_view> code) {
   json::object error;
-  error["message"] = message;
+  error["message"] = common::repair_utf8(message);
   error["type"] = type;
   error["param"] = nullptr;
-  error["code"] = nullptr;
+  error["code"] = code ? json::value(*code) : json::value(nullptr);
   return data_event(json::object{{"error", std::move(error)}});
 }
 
@@ -413,6 +439,19 @@ std::string error_body(std::string_view message, std::string_view type, std::opt
   error["param"] = param ? json::value(*param) : json::value(nullptr);
   error["code"] = code ? json::value(*code) : json::value(nullptr);
   return json::serialize(json::object{{"error", std::move(error)}});
+}
+
+std::string invalid_request_body(const Error& error) {
+  return error_body(error.message, "invalid_request_error", detail_of(error, "param"),
+                    detail_of(error, "code"));
+}
+
+std::string model_not_found_message(std::string_view model) {
+  return "The model `" + std::string(model) + "` does not exist or you do not have access to it.";
+}
+
+std::string model_not_found_body(std::string_view model) {
+  return error_body(model_not_found_message(model), "invalid_request_error", std::nullopt, "model_not_found");
 }
 
 std::string_view error_type_for_status(int status) {
@@ -444,10 +483,7 @@ std::string error_body_for_status(int status) {
     default:
       break;
   }
-  if (status >= 500) {
-    return error_body("The server had an error while processing your request. Sorry about that!", type,
-                      std::nullopt, std::nullopt);
-  }
+  if (status >= 500) return error_body(kServerErrorMessage, type, std::nullopt, std::nullopt);
   return error_body("The request failed with status " + std::to_string(status) + ".", type, std::nullopt,
                     std::nullopt);
 }
@@ -465,4 +501,4 @@ std::string models_body(const std::vector<ModelEntry>& models) {
   return json::serialize(body);
 }
 
-}  // namespace rally::llm_simulator::openai
+}  // namespace rally::openai_wire
