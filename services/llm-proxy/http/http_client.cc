@@ -692,8 +692,10 @@ HttpCall HttpClient::start(HttpRequest request, HttpResponseHandler handler) {
   }
   detail::ClientState& state = impl_->state;
   const std::uint64_t id = state.next_call_id++;
+  const std::function<void(const HttpCall&)> on_start = std::move(handler.on_start);
   auto exchange =
       std::make_shared<detail::Exchange>(state, id, std::move(url), std::move(request), std::move(handler));
+  if (on_start) on_start(HttpCall(exchange));  // before any I/O, so callbacks can always cancel exactly
   bool stopping = false;
   {
     const std::lock_guard lock(state.calls_mutex);

@@ -127,8 +127,14 @@ struct HttpResponseHead {
   std::optional<std::string_view> header(std::string_view name) const { return find_header(headers, name); }
 };
 
-// The callbacks of one streaming call; on_head and on_body may be left empty, on_complete must be set.
+class HttpCall;
+
+// The callbacks of one streaming call; on_start, on_head and on_body may be left empty, on_complete must be
+// set.
 struct HttpResponseHandler {
+  // Runs inside start(), on the calling thread, before anything is sent: hands over the call's handle so
+  // that the other callbacks can cancel it exactly (they may run before start() returns).
+  std::function<void(const HttpCall& call)> on_start;
   std::function<void(const HttpResponseHead& head)> on_head;
   std::function<void(std::string_view chunk)> on_body;
   // nullopt when the response was received to its end.

@@ -10,10 +10,7 @@
 namespace rally::llm_proxy {
 namespace {
 
-namespace json = boost::json;
-using json_fields::object_at;
-using json_fields::string_at;
-using json_fields::token_count_at;
+using namespace json_fields;
 
 constexpr std::string_view kTurnSeparator = "\n\n";
 
@@ -185,45 +182,37 @@ ProviderFinish AnthropicStreamDecoder::finish() const {
 }
 
 AnswerOrFailure parse_anthropic_response(std::string_view body) {
-  std::string parse_error;
-  const auto value = json_fields::parse(body, parse_error);
-  if (!value) return protocol_failure("the response body is not JSON: " + parse_error);
-  const json::object* message = value->if_object();
-  if (message == nullptr) return protocol_failure("the response body is not a JSON object");
-  if (string_at(*message, "type") == "error") {
-    const json::object* error = object_at(*message, "error");
-    if (error == nullptr) return protocol_failure("an error response without an error object");
-    return failure_from_error_object(*error);
-  }
-  const json::value* content = message->if_contains("content");
-  const json::array* blocks = content == nullptr ? nullptr : content->if_array();
-  if (blocks == nullptr) return protocol_failure("the response has no content array");
+  return read_response_object(body, [](const json::object& message) -> AnswerOrFailure {
+    if (string_at(message, "type") == "error") {
+      const json::object* error = object_at(message, "error");
+      if (error == nullptr) return protocol_failure("an error response without an error object");
+      return failure_from_error_object(*error);
+    }
+    const json::value* content = message.if_contains("content");
+    const json::array* blocks = content == nullptr ? nullptr : content->if_array();
+    if (blocks == nullptr) return protocol_failure("the response has no content array");
 
-  ProviderAnswer answer;
-  for (const json::value& block : *blocks) {
-    const json::object* fields = block.if_object();
-    if (fields == nullptr || string_at(*fields, "type") != "text") continue;
-    answer.text += string_at(*fields, "text").value_or("");
-  }
-  if (const auto reason = string_at(*message, "stop_reason"))
-    answer.finish.reason = finish_reason_from(*reason);
-  if (const json::object* usage = object_at(*message, "usage")) {
-    answer.finish.usage = TokenUsage{token_count_at(*usage, "input_tokens").value_or(0),
-                                     token_count_at(*usage, "output_tokens").value_or(0)};
-  }
-  answer.finish.upstream_id = std::string(string_at(*message, "id").value_or(""));
-  return answer;
+    ProviderAnswer answer;
+    for (const json::value& block : *blocks) {
+      const json::object* fields = block.if_object();
+      if (fields == nullptr || string_at(*fields, "type") != "text") continue;
+      answer.text += string_at(*fields, "text").value_or("");
+    }
+    if (const auto reason = string_at(message, "stop_reason"))
+      answer.finish.reason = finish_reason_from(*reason);
+    if (const json::object* usage = object_at(message, "usage")) {
+      answer.finish.usage = TokenUsage{token_count_at(*usage, "input_tokens").value_or(0),
+                                       token_count_at(*usage, "output_tokens").value_or(0)};
+    }
+    answer.finish.upstream_id = std::string(string_at(message, "id").value_or(""));
+    return answer;
+  });
 }
 
 ProviderFailure parse_anthropic_error(int status, std::string_view body, const HttpHeaders& headers) {
-  std::string message;
-  std::string ignored;
-  if (const auto value = json_fields::parse(body, ignored); value && value->is_object()) {
-    if (const json::object* error = object_at(value->get_object(), "error")) {
-      message = string_at(*error, "message").value_or("");
-    }
-  }
-  return status_failure(status, message, body, headers);
+  return error_status_failure(status, body, headers, [](const json::object& object) {
+    return error_object_message(object).value_or("");
+  });
 }
 
 FailureKind anthropic_error_kind(std::string_view type) {

@@ -117,13 +117,15 @@ class Attempt : public std::enable_shared_from_this<Attempt> {
   HttpResponseHandler http_handler() {
     auto self = shared_from_this();
     return HttpResponseHandler{
+        .on_start = [self](const HttpCall& call) { self->attach(call); },
         .on_head = [self](const HttpResponseHead& head) { self->on_head(head); },
         .on_body = [self](std::string_view chunk) { self->on_body(chunk); },
         .on_complete = [self](std::optional<HttpError> error) { self->on_complete(std::move(error)); },
     };
   }
 
-  // Lets a failure decided before start() returned close the connection too.
+  // Runs inside HttpClient::start() before any I/O (on_start), so a failure the decoder finds can always
+  // close the connection, however early it comes.
   void attach(HttpCall call) {
     bool cancel_now = false;
     {
@@ -307,7 +309,6 @@ ProviderCall HttpProviderClient::start(const ProviderEndpoint& endpoint, const C
     attempt->fail_before_start(std::move(failure));
     return ProviderCall();
   }
-  attempt->attach(call);
   return ProviderCall(call);
 }
 

@@ -1,5 +1,6 @@
-// Reading fields of provider JSON leniently and safely, for the codecs' .cc files only (Boost.JSON stays
-// out of the public headers).
+// Reading fields of provider JSON leniently and safely, and the JSON steps both codecs take to read a whole
+// response or an error body, for the codecs' .cc files only (Boost.JSON stays out of the public headers).
+// A codec takes the whole namespace (`using namespace json_fields;`), `json` included.
 #pragma once
 
 #include <algorithm>
@@ -10,6 +11,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "services/llm-proxy/http/http_client.h"
+#include "services/llm-proxy/provider/provider_wire.h"
 
 namespace rally::llm_proxy::json_fields {
 
@@ -60,6 +64,38 @@ inline std::optional<json::value> parse(std::string_view text, std::string& erro
 // A finite number for a sampling parameter; NaN or infinity would serialize as invalid JSON.
 inline bool is_sendable(const std::optional<double>& value) {
   return value.has_value() && std::isfinite(*value);
+}
+
+// A whole (HTTP 2xx) response body: `read(object)` when it is a JSON object, else a kProtocolError.
+template <typename Read>
+AnswerOrFailure read_response_object(std::string_view body, Read read) {
+  std::string parse_error;
+  const auto value = parse(body, parse_error);
+  if (!value) return protocol_failure("the response body is not JSON: " + parse_error);
+  const json::object* object = value->if_object();
+  if (object == nullptr) return protocol_failure("the response body is not a JSON object");
+  return read(*object);
+}
+
+// The message of the {"error": {"message": ...}} body both APIs send: nullopt when `body` has no "error"
+// object, empty when that object has no message.
+inline std::optional<std::string_view> error_object_message(const json::object& body) {
+  const json::object* error = object_at(body, "error");
+  if (error == nullptr) return std::nullopt;
+  return string_at(*error, "message").value_or("");
+}
+
+// The failure for an HTTP error status (status_failure), with the message `message_of(object)` reads from
+// the body when the body is a JSON object.
+template <typename MessageOf>
+ProviderFailure error_status_failure(int status, std::string_view body, const HttpHeaders& headers,
+                                     MessageOf message_of) {
+  std::string message;
+  std::string ignored;
+  if (const auto value = parse(body, ignored); value && value->is_object()) {
+    message = message_of(value->get_object());
+  }
+  return status_failure(status, message, body, headers);
 }
 
 }  // namespace rally::llm_proxy::json_fields

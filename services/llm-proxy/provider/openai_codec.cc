@@ -8,10 +8,7 @@
 namespace rally::llm_proxy {
 namespace {
 
-namespace json = boost::json;
-using json_fields::object_at;
-using json_fields::string_at;
-using json_fields::token_count_at;
+using namespace json_fields;
 
 // Added as the first message in JSON mode when no message mentions JSON: OpenAI refuses
 // response_format json_object otherwise ("'messages' must contain the word 'json'"), and its guide
@@ -104,6 +101,16 @@ std::optional<ProviderFailure> read_stream_choice(const json::value& value, std:
   return std::nullopt;
 }
 
+// The message of an error body: {"error": {"message"}} (OpenAI and most servers), {"error": "..."} (Ollama),
+// {"object": "error", "message"} (vLLM) or {"detail"} (FastAPI servers); empty when it has none.
+std::string_view error_body_message(const json::object& body) {
+  if (const auto message = error_object_message(body)) return *message;
+  if (const auto text = string_at(body, "error")) return *text;
+  if (const auto top = string_at(body, "message")) return *top;
+  if (const auto detail = string_at(body, "detail")) return *detail;
+  return {};
+}
+
 }  // namespace
 
 std::string openai_request_body(const ChatCompletion& completion, OpenAiDialect dialect) {
@@ -186,49 +193,32 @@ StreamStep OpenAiStreamDecoder::decode(const SseEvent& event) {
 }
 
 AnswerOrFailure parse_openai_response(std::string_view body) {
-  std::string parse_error;
-  const auto value = json_fields::parse(body, parse_error);
-  if (!value) return protocol_failure("the response body is not JSON: " + parse_error);
-  const json::object* response = value->if_object();
-  if (response == nullptr) return protocol_failure("the response body is not a JSON object");
-  if (const json::value* error = response->if_contains("error"); error != nullptr && !error->is_null()) {
-    return failure_from_error_value(*error);
-  }
-  const json::value* choices = response->if_contains("choices");
-  const json::array* list = choices == nullptr ? nullptr : choices->if_array();
-  const json::object* choice = list == nullptr || list->empty() ? nullptr : list->front().if_object();
-  const json::object* message = choice == nullptr ? nullptr : object_at(*choice, "message");
-  if (message == nullptr) return protocol_failure("the response has no choices[0].message");
+  return read_response_object(body, [](const json::object& response) -> AnswerOrFailure {
+    if (const json::value* error = response.if_contains("error"); error != nullptr && !error->is_null()) {
+      return failure_from_error_value(*error);
+    }
+    const json::value* choices = response.if_contains("choices");
+    const json::array* list = choices == nullptr ? nullptr : choices->if_array();
+    const json::object* choice = list == nullptr || list->empty() ? nullptr : list->front().if_object();
+    const json::object* message = choice == nullptr ? nullptr : object_at(*choice, "message");
+    if (message == nullptr) return protocol_failure("the response has no choices[0].message");
 
-  ProviderAnswer answer;
-  if (const json::value* content = message->if_contains("content");
-      content != nullptr && !content->is_null()) {
-    if (!content->is_string()) return protocol_failure("the response's message content is not a string");
-    answer.text = std::string(content->get_string());
-  }
-  if (const auto reason = string_at(*choice, "finish_reason"))
-    answer.finish.reason = finish_reason_from(*reason);
-  answer.finish.usage = usage_from(*response);
-  answer.finish.upstream_id = std::string(string_at(*response, "id").value_or(""));
-  return answer;
+    ProviderAnswer answer;
+    if (const json::value* content = message->if_contains("content");
+        content != nullptr && !content->is_null()) {
+      if (!content->is_string()) return protocol_failure("the response's message content is not a string");
+      answer.text = std::string(content->get_string());
+    }
+    if (const auto reason = string_at(*choice, "finish_reason"))
+      answer.finish.reason = finish_reason_from(*reason);
+    answer.finish.usage = usage_from(response);
+    answer.finish.upstream_id = std::string(string_at(response, "id").value_or(""));
+    return answer;
+  });
 }
 
 ProviderFailure parse_openai_error(int status, std::string_view body, const HttpHeaders& headers) {
-  std::string message;
-  std::string ignored;
-  if (const auto value = json_fields::parse(body, ignored); value && value->is_object()) {
-    const json::object& object = value->get_object();
-    if (const json::object* error = object_at(object, "error")) {
-      message = string_at(*error, "message").value_or("");
-    } else if (const auto text = string_at(object, "error")) {  // {"error": "..."} (Ollama)
-      message = *text;
-    } else if (const auto top = string_at(object, "message")) {  // {"object": "error", "message"} (vLLM)
-      message = *top;
-    } else if (const auto detail = string_at(object, "detail")) {  // FastAPI servers
-      message = *detail;
-    }
-  }
-  return status_failure(status, message, body, headers);
+  return error_status_failure(status, body, headers, error_body_message);
 }
 
 FailureKind openai_error_kind(std::string_view type, std::string_view code) {

@@ -86,6 +86,36 @@ TEST_CASE("cancel() closes the upstream connection at once and ends with kCancel
   CHECK(recorder->events().back() == "complete");
 }
 
+TEST_CASE("on_start hands over the call before any I/O, so the first callback can cancel it") {
+  std::atomic<bool> server_saw_close{false};
+  TestServer server([&](ServerConnection& connection) {
+    if (!connection.read_request()) return;
+    connection.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    const auto until = Clock::now() + 5s;
+    while (Clock::now() < until && connection.write(chunk("data: token\n\n"))) connection.pause(2ms);
+    server_saw_close = Clock::now() < until;
+  });
+  HttpClient client(one_thread());
+  auto recorder = make_recorder();
+  // No lock and no waiting for start() to return: on_start has run before any callback can.
+  std::optional<HttpCall> handed_over;
+  bool started_before_return = false;
+  HttpResponseHandler handler = recorder->handler();
+  handler.on_start = [&](const HttpCall& call) { handed_over = call; };
+  auto on_body = std::move(handler.on_body);
+  handler.on_body = [&, on_body](std::string_view chunk_text) {
+    on_body(chunk_text);
+    handed_over->cancel();
+  };
+  client.start(get(server.url("/firehose")), std::move(handler));
+  started_before_return = handed_over.has_value();
+  CHECK(started_before_return);
+  REQUIRE(recorder->wait());
+  CHECK(recorder->error_kind() == HttpErrorKind::kCancelled);
+  CHECK(recorder->body_calls() == 1);
+  CHECK(eventually([&] { return server_saw_close.load(); }, 2s));
+}
+
 TEST_CASE("cancel() racing the call at every stage still ends it exactly once") {
   TestServer server([&](ServerConnection& connection) {
     while (auto request = connection.read_request(2s)) {

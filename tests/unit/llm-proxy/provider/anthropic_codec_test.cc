@@ -8,13 +8,13 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/llm-proxy/provider/decoded_stream.h"
+#include "tests/unit/llm-proxy/provider/codec_checks.h"
 
 namespace rally::llm_proxy {
 namespace {
 
 namespace json = boost::json;
-using testing::decode_stream;
+using namespace testing;  // codec_checks.h
 using namespace std::chrono_literals;
 
 ChatCompletion completion_of(std::vector<ChatTurn> turns) {
@@ -28,19 +28,6 @@ ChatCompletion completion_of(std::vector<ChatTurn> turns) {
 
 json::object body_of(const ChatCompletion& completion) {
   return json::parse(anthropic_request_body(completion)).as_object();
-}
-
-std::vector<std::string> keys_of(const json::object& object) {
-  std::vector<std::string> keys;
-  for (const auto& [key, value] : object) keys.emplace_back(key);
-  return keys;
-}
-
-json::array messages(std::initializer_list<std::pair<const char*, const char*>> turns) {
-  json::array list;
-  for (const auto& [role, content] : turns)
-    list.push_back(json::object{{"role", role}, {"content", content}});
-  return list;
 }
 
 std::string event(std::string_view name, std::string_view data) {
@@ -185,25 +172,13 @@ TEST_CASE("anthropic_request_headers") {
 }
 
 TEST_CASE("AnthropicStreamDecoder: deltas, stop reason, usage and id of a whole stream") {
-  const auto decoded = decode_stream<AnthropicStreamDecoder>(kStream);
-  CHECK(decoded.deltas == std::vector<std::string>{"Bright river", " caf\xC3\xA9s."});
-  CHECK_FALSE(decoded.failure);
-  CHECK(decoded.finished);
-  CHECK(decoded.finish.reason == FinishReason::kStop);
-  // input from message_start, output from message_delta (cumulative: it replaces message_start's 1).
-  CHECK(decoded.finish.usage == TokenUsage{12, 4});
-  CHECK(decoded.finish.upstream_id == "msg_01abc");
+  // Usage: input from message_start, output from message_delta (cumulative: it replaces message_start's 1).
+  check_complete(decode_stream<AnthropicStreamDecoder>(kStream), {"Bright river", " caf\xC3\xA9s."},
+                 {FinishReason::kStop, TokenUsage{12, 4}, "msg_01abc"});
 }
 
 TEST_CASE("AnthropicStreamDecoder gives the same result however the bytes are split") {
-  const auto whole = decode_stream<AnthropicStreamDecoder>(kStream);
-  for (std::size_t piece = 1; piece <= 17; ++piece) {
-    INFO("pieces of " << piece << " bytes");
-    const auto split = decode_stream<AnthropicStreamDecoder>(kStream, piece);
-    CHECK(split.text() == whole.text());
-    CHECK(split.finished);
-    CHECK(split.finish.usage == whole.finish.usage);
-  }
+  check_split_anywhere<AnthropicStreamDecoder>(kStream);
 }
 
 TEST_CASE("AnthropicStreamDecoder: stop reasons") {
@@ -292,13 +267,7 @@ TEST_CASE("AnthropicStreamDecoder: error events are the provider's failure") {
 }
 
 TEST_CASE("AnthropicStreamDecoder: a known event with broken data is a protocol error") {
-  const auto failure_of = [](std::string_view stream) {
-    const auto decoded = decode_stream<AnthropicStreamDecoder>(stream);
-    REQUIRE(decoded.failure);
-    CHECK(decoded.deltas.empty());
-    CHECK_FALSE(decoded.finished);
-    return *decoded.failure;
-  };
+  constexpr auto failure_of = failure_before_text<AnthropicStreamDecoder>;
   // The simulator's malformed event: cut off mid-JSON.
   const ProviderFailure cut = failure_of(
       "event: content_block_delta\ndata: "
@@ -322,11 +291,7 @@ TEST_CASE("parse_anthropic_response reads a whole message") {
             "content":[{"type":"text","text":"Bright "},{"type":"tool_use","id":"t","name":"f","input":{}},
                        {"type":"text","text":"river."}],
             "stop_reason":"max_tokens","stop_sequence":null,"usage":{"input_tokens":8,"output_tokens":3}})");
-    const auto& answer = std::get<ProviderAnswer>(result);
-    CHECK(answer.text == "Bright river.");
-    CHECK(answer.finish.reason == FinishReason::kLength);
-    CHECK(answer.finish.usage == TokenUsage{8, 3});
-    CHECK(answer.finish.upstream_id == "msg_01x");
+    check_answer(result, "Bright river.", {FinishReason::kLength, TokenUsage{8, 3}, "msg_01x"});
   }
   SECTION("an error body") {
     const auto result = parse_anthropic_response(
@@ -335,13 +300,8 @@ TEST_CASE("parse_anthropic_response reads a whole message") {
     CHECK(std::get<ProviderFailure>(result).message == "Overloaded");
   }
   SECTION("bodies that are not a message") {
-    for (const std::string_view body : {"", "{\"id\":\"msg\",\"content\":[{\"type\":\"te", "7", "{}",
-                                        "{\"content\":\"text\"}", "{\"type\":\"error\"}"}) {
-      INFO(body);
-      const auto result = parse_anthropic_response(body);
-      REQUIRE(std::holds_alternative<ProviderFailure>(result));
-      CHECK(std::get<ProviderFailure>(result).kind == FailureKind::kProtocolError);
-    }
+    check_protocol_errors(parse_anthropic_response, {"", "{\"id\":\"msg\",\"content\":[{\"type\":\"te", "7",
+                                                     "{}", "{\"content\":\"text\"}", "{\"type\":\"error\"}"});
   }
 }
 

@@ -3,9 +3,9 @@
 // timeouts, cancellation, bad credentials, nothing listening, a base URL that cannot be used).
 #include "services/llm-proxy/provider/http_provider_client.h"
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -19,6 +19,7 @@
 #include "services/llm-proxy/simulator/simulator_settings.h"
 #include "tests/support/process.h"
 #include "tests/support/test_env.h"
+#include "tests/unit/llm-proxy/http/call_recorder.h"
 #include "tests/unit/llm-proxy/http/test_server.h"
 
 namespace rally::llm_proxy {
@@ -32,6 +33,13 @@ constexpr const char* kOpenAiModel = "gpt-4o";
 constexpr const char* kAnthropicModel = "claude-3-5-haiku-latest";
 constexpr const char* kCompatibleModel = "llama3.1:8b";
 
+// What an attempt's failure must be; the fields left unset are not checked.
+struct ExpectedFailure {
+  FailureKind kind = FailureKind::kProtocolError;
+  std::optional<int> http_status;
+  std::optional<bool> output_sent;
+};
+
 // Records one attempt's callbacks, in order, for the test thread to inspect once it ended.
 class AttemptRecorder : public std::enable_shared_from_this<AttemptRecorder> {
  public:
@@ -40,24 +48,15 @@ class AttemptRecorder : public std::enable_shared_from_this<AttemptRecorder> {
     return ProviderHandler{
         .on_delta =
             [self](std::string_view text) {
-              const std::lock_guard lock(self->mutex_);
-              self->events_.push_back("delta");
-              self->deltas_.emplace_back(text);
-              self->changed_.notify_all();
+              self->record("delta", [&] { self->deltas_.emplace_back(text); });
             },
         .on_finish =
             [self](ProviderFinish finish) {
-              const std::lock_guard lock(self->mutex_);
-              self->events_.push_back("finish");
-              self->finish_ = std::move(finish);
-              self->changed_.notify_all();
+              self->record("finish", [&] { self->finish_ = std::move(finish); });
             },
         .on_failure =
             [self](ProviderFailure failure) {
-              const std::lock_guard lock(self->mutex_);
-              self->events_.push_back("failure");
-              self->failure_ = std::move(failure);
-              self->changed_.notify_all();
+              self->record("failure", [&] { self->failure_ = std::move(failure); });
             },
     };
   }
@@ -101,7 +100,39 @@ class AttemptRecorder : public std::enable_shared_from_this<AttemptRecorder> {
     return failure_;
   }
 
+  // The attempt's failure, which must be there and be as `expected`.
+  ProviderFailure require_failure(const ExpectedFailure& expected) const {
+    const std::optional<ProviderFailure> failure = this->failure();
+    REQUIRE(failure);
+    CHECK(failure->kind == expected.kind);
+    if (expected.http_status) {
+      CHECK(failure->http_status == *expected.http_status);
+    }
+    if (expected.output_sent) {
+      CHECK(failure->output_sent == *expected.output_sent);
+    }
+    return *failure;
+  }
+
+  // The attempt's finish, which must be there, with `reason`, and no failure.
+  ProviderFinish require_finish(FinishReason reason) const {
+    CHECK_FALSE(failure());
+    const std::optional<ProviderFinish> finish = this->finish();
+    REQUIRE(finish);
+    CHECK(finish->reason == reason);
+    return *finish;
+  }
+
  private:
+  // One callback: `update` the record under the lock, then wake the test thread.
+  template <typename Update>
+  void record(const char* event, Update update) {
+    const std::lock_guard lock(mutex_);
+    events_.push_back(event);
+    update();
+    changed_.notify_all();
+  }
+
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   std::vector<std::string> events_;
@@ -119,12 +150,6 @@ sim::SimulatorSettings unpaced() {
   return settings;
 }
 
-HttpClientOptions one_thread() {
-  HttpClientOptions options;
-  options.threads = 1;
-  return options;
-}
-
 ChatCompletion completion_for(std::string model, bool stream) {
   ChatCompletion completion;
   completion.upstream_model = std::move(model);
@@ -134,25 +159,71 @@ ChatCompletion completion_for(std::string model, bool stream) {
   return completion;
 }
 
-// A simulator, an HTTP client and the provider client under test, plus the simulator's control API.
+ProviderEndpoint endpoint_at(ProviderKind kind, std::string base_url) {
+  ProviderEndpoint endpoint;
+  endpoint.kind = kind;
+  endpoint.base_url = std::move(base_url);
+  return endpoint;
+}
+
+// The provider client under test, on an HTTP client of its own.
+struct ClientUnderTest {
+  // One attempt, to its end.
+  std::shared_ptr<AttemptRecorder> run(const ProviderEndpoint& endpoint, const ChatCompletion& completion) {
+    auto recorder = std::make_shared<AttemptRecorder>();
+    provider.start(endpoint, completion, recorder->handler());
+    recorder->require_ended();
+    return recorder;
+  }
+
+  HttpClient http{testing::one_thread()};
+  HttpProviderClient provider{http};
+};
+
+struct Dialect {
+  ProviderKind kind;
+  const char* model;
+};
+
+Dialect any_dialect() {
+  return GENERATE(Dialect{ProviderKind::kOpenAi, kOpenAiModel},
+                  Dialect{ProviderKind::kAnthropic, kAnthropicModel},
+                  Dialect{ProviderKind::kOpenAiCompatible, kCompatibleModel});
+}
+
+// A simulator and the provider client under test, plus the simulator's control API.
 struct Harness {
   explicit Harness(const sim::SimulatorSettings& settings = unpaced())
       : simulator(settings), base_url("http://127.0.0.1:" + std::to_string(simulator.port())) {}
 
   ProviderEndpoint endpoint(ProviderKind kind, std::string api_key = "sk-test") const {
-    ProviderEndpoint endpoint;
-    endpoint.kind = kind;
-    endpoint.base_url = base_url;
+    ProviderEndpoint endpoint = endpoint_at(kind, base_url);
     endpoint.api_key = std::move(api_key);
     endpoint.timeouts.first_byte = 10s;
     return endpoint;
   }
 
   std::shared_ptr<AttemptRecorder> run(const ProviderEndpoint& endpoint, const ChatCompletion& completion) {
-    auto recorder = std::make_shared<AttemptRecorder>();
-    provider.start(endpoint, completion, recorder->handler());
-    recorder->require_ended();
-    return recorder;
+    return client.run(endpoint, completion);
+  }
+  // The usual conversation in `dialect`, streamed or not.
+  std::shared_ptr<AttemptRecorder> run(const Dialect& dialect, bool stream) {
+    return run(endpoint(dialect.kind), completion_for(dialect.model, stream));
+  }
+  // The same, with `fault` armed first.
+  std::shared_ptr<AttemptRecorder> run_with_fault(const std::string& fault, const Dialect& dialect,
+                                                  bool stream) {
+    arm_fault(fault);
+    return run(dialect, stream);
+  }
+
+  // Runs `completion` and returns the simulator's log entry for it, which must be a 200 to `path`.
+  json::object logged_request(ProviderKind kind, const ChatCompletion& completion, const char* path) {
+    run(endpoint(kind), completion);
+    json::object entry = last_request();
+    CHECK(entry.at("path") == path);
+    CHECK(entry.at("status").to_number<int>() == 200);
+    return entry;
   }
 
   HttpFetchResult control(std::string method, std::string path, std::string body = {},
@@ -185,90 +256,75 @@ struct Harness {
     TokenUsage usage;
   };
   Reference reference(ProviderKind kind, const std::string& model) {
-    if (kind == ProviderKind::kAnthropic) {
-      const json::object body =
-          json::parse(
-              control(
-                  "POST", "/v1/messages",
-                  R"({"model":")" + model +
-                      R"(","max_tokens":1024,"system":"You are terse.","messages":[{"role":"user","content":"Name three rivers."}]})",
-                  {{"x-api-key", "sk-test"}, {"anthropic-version", "2023-06-01"}})
-                  .body)
-              .as_object();
-      const json::object& usage = body.at("usage").as_object();
-      return {std::string(body.at("content").at(0).at("text").as_string()),
-              {static_cast<std::uint32_t>(usage.at("input_tokens").to_number<int>()),
-               static_cast<std::uint32_t>(usage.at("output_tokens").to_number<int>())}};
-    }
+    const bool anthropic = kind == ProviderKind::kAnthropic;
+    const std::string request =
+        anthropic
+            ? R"({"model":")" + model +
+                  R"(","max_tokens":1024,"system":"You are terse.","messages":[{"role":"user","content":"Name three rivers."}]})"
+            : R"({"model":")" + model +
+                  R"(","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Name three rivers."}]})";
     const json::object body =
-        json::parse(
-            control(
-                "POST", "/v1/chat/completions",
-                R"({"model":")" + model +
-                    R"(","messages":[{"role":"system","content":"You are terse."},{"role":"user","content":"Name three rivers."}]})",
-                {{"Authorization", "Bearer sk-test"}})
-                .body)
+        json::parse(control("POST", anthropic ? "/v1/messages" : "/v1/chat/completions", request,
+                            anthropic
+                                ? HttpHeaders{{"x-api-key", "sk-test"}, {"anthropic-version", "2023-06-01"}}
+                                : HttpHeaders{{"Authorization", "Bearer sk-test"}})
+                        .body)
             .as_object();
+    const json::value& text = anthropic ? body.at("content").at(0).at("text")
+                                        : body.at("choices").at(0).at("message").at("content");
     const json::object& usage = body.at("usage").as_object();
-    return {std::string(body.at("choices").at(0).at("message").at("content").as_string()),
-            {static_cast<std::uint32_t>(usage.at("prompt_tokens").to_number<int>()),
-             static_cast<std::uint32_t>(usage.at("completion_tokens").to_number<int>())}};
+    const auto tokens = [&](const char* key) {
+      return static_cast<std::uint32_t>(usage.at(key).to_number<int>());
+    };
+    return {std::string(text.as_string()),
+            {tokens(anthropic ? "input_tokens" : "prompt_tokens"),
+             tokens(anthropic ? "output_tokens" : "completion_tokens")}};
   }
 
   // Idle connections of the client under test (the control API has its own client).
-  std::size_t idle_connections() const { return http.pool_stats().idle(base_url); }
+  std::size_t idle_connections() const { return client.http.pool_stats().idle(base_url); }
 
   sim::SimulatorServer simulator;
   std::string base_url;
-  HttpClient control_http{one_thread()};
-  HttpClient http{one_thread()};
-  HttpProviderClient provider{http};
+  HttpClient control_http{testing::one_thread()};
+  ClientUnderTest client;
 };
 
-struct Dialect {
-  ProviderKind kind;
-  const char* model;
+// The usual conversation in `dialect` answered normally: the simulator's own answer (read without the code
+// under test) and what the client under test made of it, which must have finished with kStop and the
+// simulator's usage, and kept its connection for the next call (it read the answer to its end).
+struct NormalAnswer {
+  Harness::Reference reference;
+  std::shared_ptr<AttemptRecorder> recorder;
+  ProviderFinish finish;
 };
 
-Dialect any_dialect() {
-  return GENERATE(Dialect{ProviderKind::kOpenAi, kOpenAiModel},
-                  Dialect{ProviderKind::kAnthropic, kAnthropicModel},
-                  Dialect{ProviderKind::kOpenAiCompatible, kCompatibleModel});
+NormalAnswer normal_answer(const Dialect& dialect, bool stream) {
+  Harness harness;
+  NormalAnswer answer{harness.reference(dialect.kind, dialect.model), harness.run(dialect, stream), {}};
+  answer.finish = answer.recorder->require_finish(FinishReason::kStop);
+  CHECK(answer.finish.usage == answer.reference.usage);
+  CHECK(harness.idle_connections() == 1);
+  return answer;
 }
 
 TEST_CASE("A whole answer arrives as one delta with its finish, usage and id") {
   const Dialect dialect = any_dialect();
   INFO(provider_kind_name(dialect.kind));
-  Harness harness;
-  const auto reference = harness.reference(dialect.kind, dialect.model);
-
-  const auto recorder = harness.run(harness.endpoint(dialect.kind), completion_for(dialect.model, false));
-  CHECK_FALSE(recorder->failure());
-  CHECK(recorder->deltas() == std::vector<std::string>{reference.text});
-  REQUIRE(recorder->finish());
-  CHECK(recorder->finish()->reason == FinishReason::kStop);
-  CHECK(recorder->finish()->usage == reference.usage);
-  CHECK(recorder->finish()->upstream_id.starts_with(dialect.kind == ProviderKind::kAnthropic ? "msg_"
-                                                                                             : "chatcmpl-"));
-  CHECK(harness.idle_connections() == 1);  // read to its end: the connection is kept for the next call
+  const NormalAnswer answer = normal_answer(dialect, false);
+  CHECK(answer.recorder->deltas() == std::vector<std::string>{answer.reference.text});
+  CHECK(
+      answer.finish.upstream_id.starts_with(dialect.kind == ProviderKind::kAnthropic ? "msg_" : "chatcmpl-"));
 }
 
 TEST_CASE("A streamed answer arrives delta by delta, with the same text as the whole answer") {
   const Dialect dialect = any_dialect();
   INFO(provider_kind_name(dialect.kind));
-  Harness harness;
-  const auto reference = harness.reference(dialect.kind, dialect.model);
-
-  const auto recorder = harness.run(harness.endpoint(dialect.kind), completion_for(dialect.model, true));
-  CHECK_FALSE(recorder->failure());
-  CHECK(recorder->deltas().size() > 3);  // streamed in deltas of one to three tokens
-  for (const std::string& delta : recorder->deltas()) CHECK_FALSE(delta.empty());
-  CHECK(recorder->text() == reference.text);
-  REQUIRE(recorder->finish());
-  CHECK(recorder->finish()->reason == FinishReason::kStop);
-  CHECK(recorder->finish()->usage == reference.usage);
-  CHECK_FALSE(recorder->finish()->upstream_id.empty());
-  CHECK(harness.idle_connections() == 1);
+  const NormalAnswer answer = normal_answer(dialect, true);
+  CHECK(answer.recorder->deltas().size() > 3);  // streamed in deltas of one to three tokens
+  for (const std::string& delta : answer.recorder->deltas()) CHECK_FALSE(delta.empty());
+  CHECK(answer.recorder->text() == answer.reference.text);
+  CHECK_FALSE(answer.finish.upstream_id.empty());
 }
 
 TEST_CASE("Each dialect sends its own request") {
@@ -277,10 +333,8 @@ TEST_CASE("Each dialect sends its own request") {
   completion.max_tokens = 77;
 
   SECTION("OpenAI: bearer key, max_completion_tokens, usage asked for") {
-    harness.run(harness.endpoint(ProviderKind::kOpenAi), completion);
-    const json::object entry = harness.last_request();
-    CHECK(entry.at("path") == "/v1/chat/completions");
-    CHECK(entry.at("status").to_number<int>() == 200);
+    const json::object entry =
+        harness.logged_request(ProviderKind::kOpenAi, completion, "/v1/chat/completions");
     CHECK(entry.at("headers").at("authorization") == "<redacted>");
     CHECK(entry.at("headers").at("accept") == "text/event-stream");
     const json::object& body = entry.at("body").as_object();
@@ -290,18 +344,17 @@ TEST_CASE("Each dialect sends its own request") {
   }
   SECTION("compatible: max_tokens") {
     completion.upstream_model = kCompatibleModel;
-    harness.run(harness.endpoint(ProviderKind::kOpenAiCompatible), completion);
-    const json::object body = harness.last_request().at("body").as_object();
+    const json::object body =
+        harness.logged_request(ProviderKind::kOpenAiCompatible, completion, "/v1/chat/completions")
+            .at("body")
+            .as_object();
     CHECK(body.at("model") == kCompatibleModel);
     CHECK(body.at("max_tokens").to_number<int>() == 77);
     CHECK_FALSE(body.contains("max_completion_tokens"));
   }
   SECTION("Anthropic: x-api-key, version, system hoisted") {
     completion.upstream_model = kAnthropicModel;
-    harness.run(harness.endpoint(ProviderKind::kAnthropic), completion);
-    const json::object entry = harness.last_request();
-    CHECK(entry.at("path") == "/v1/messages");
-    CHECK(entry.at("status").to_number<int>() == 200);
+    const json::object entry = harness.logged_request(ProviderKind::kAnthropic, completion, "/v1/messages");
     CHECK(entry.at("headers").at("x-api-key") == "<redacted>");
     CHECK(entry.at("headers").at("anthropic-version") == "2023-06-01");
     const json::object& body = entry.at("body").as_object();
@@ -355,45 +408,37 @@ TEST_CASE("HTTP error statuses become failures with the provider's message") {
   Harness harness;
 
   SECTION("429 with Retry-After: kRateLimited, retry_after") {
-    harness.arm_fault(R"({"fault": {"status": 429, "retry_after": 1.5}})");
-    const auto recorder = harness.run(harness.endpoint(dialect.kind), completion_for(dialect.model, stream));
-    REQUIRE(recorder->failure());
-    CHECK(recorder->failure()->kind == FailureKind::kRateLimited);
-    CHECK(recorder->failure()->http_status == 429);
-    CHECK(recorder->failure()->retry_after == 1500ms);
-    CHECK_FALSE(recorder->failure()->output_sent);
-    CHECK_FALSE(recorder->failure()->message.empty());
+    const auto recorder =
+        harness.run_with_fault(R"({"fault": {"status": 429, "retry_after": 1.5}})", dialect, stream);
+    const ProviderFailure failure = recorder->require_failure(
+        {.kind = FailureKind::kRateLimited, .http_status = 429, .output_sent = false});
+    CHECK(failure.retry_after == 1500ms);
+    CHECK_FALSE(failure.message.empty());
     CHECK(recorder->deltas().empty());
   }
   SECTION("500: kServerError") {
-    harness.arm_fault(R"({"fault": {"status": 500}})");
-    const auto recorder = harness.run(harness.endpoint(dialect.kind), completion_for(dialect.model, stream));
-    REQUIRE(recorder->failure());
-    CHECK(recorder->failure()->kind == FailureKind::kServerError);
-    CHECK(recorder->failure()->http_status == 500);
-    CHECK_FALSE(recorder->failure()->retry_after);
-    CHECK(recorder->failure()->message ==
+    const ProviderFailure failure =
+        harness.run_with_fault(R"({"fault": {"status": 500}})", dialect, stream)
+            ->require_failure({.kind = FailureKind::kServerError, .http_status = 500});
+    CHECK_FALSE(failure.retry_after);
+    CHECK(failure.message ==
           (dialect.kind == ProviderKind::kAnthropic
                ? "Internal server error"
                : "The server had an error while processing your request. Sorry about that!"));
   }
   SECTION("529: kServerError") {
-    harness.arm_fault(R"({"fault": {"status": 529}})");
-    const auto recorder = harness.run(harness.endpoint(dialect.kind), completion_for(dialect.model, stream));
-    REQUIRE(recorder->failure());
-    CHECK(recorder->failure()->kind == FailureKind::kServerError);
-    CHECK(recorder->failure()->http_status == 529);
+    harness.run_with_fault(R"({"fault": {"status": 529}})", dialect, stream)
+        ->require_failure({.kind = FailureKind::kServerError, .http_status = 529});
   }
   SECTION("a request the API refuses: kClientError with its message") {
     ChatCompletion completion = completion_for(dialect.model, stream);
     completion.temperature = -1;  // OpenAI refuses it; the Anthropic codec clamps it, so refuse max_tokens
     completion.max_tokens = dialect.kind == ProviderKind::kAnthropic ? 0 : 10;
-    const auto recorder = harness.run(harness.endpoint(dialect.kind), completion);
-    REQUIRE(recorder->failure());
-    CHECK(recorder->failure()->kind == FailureKind::kClientError);
-    CHECK(recorder->failure()->http_status == 400);
-    CHECK(recorder->failure()->message.find(
-              dialect.kind == ProviderKind::kAnthropic ? "max_tokens" : "temperature") != std::string::npos);
+    const ProviderFailure failure =
+        harness.run(harness.endpoint(dialect.kind), completion)
+            ->require_failure({.kind = FailureKind::kClientError, .http_status = 400});
+    CHECK(failure.message.find(dialect.kind == ProviderKind::kAnthropic ? "max_tokens" : "temperature") !=
+          std::string::npos);
   }
 }
 
@@ -403,46 +448,38 @@ TEST_CASE("A stream broken after some output fails with output_sent") {
   Harness harness;
 
   SECTION("a malformed event after 2 deltas: kProtocolError, and the connection is closed") {
-    harness.arm_fault(R"({"fault": {"malformed_event_after_chunks": 2}})");
-    const auto recorder = harness.run(harness.endpoint(dialect.kind), completion_for(dialect.model, true));
+    const auto recorder =
+        harness.run_with_fault(R"({"fault": {"malformed_event_after_chunks": 2}})", dialect, true);
     CHECK(recorder->deltas().size() == 2);
-    REQUIRE(recorder->failure());
-    CHECK(recorder->failure()->kind == FailureKind::kProtocolError);
-    CHECK(recorder->failure()->output_sent);
-    CHECK(recorder->failure()->message.starts_with("malformed JSON"));
+    const ProviderFailure failure =
+        recorder->require_failure({.kind = FailureKind::kProtocolError, .output_sent = true});
+    CHECK(failure.message.starts_with("malformed JSON"));
     CHECK(harness.idle_connections() == 0);
   }
   SECTION("the connection dropped after 3 deltas") {
-    harness.arm_fault(R"({"fault": {"drop_after_chunks": 3}})");
-    const auto recorder = harness.run(harness.endpoint(dialect.kind), completion_for(dialect.model, true));
+    const auto recorder = harness.run_with_fault(R"({"fault": {"drop_after_chunks": 3}})", dialect, true);
     CHECK(recorder->deltas().size() == 3);
-    REQUIRE(recorder->failure());
-    CHECK(recorder->failure()->kind == FailureKind::kProtocolError);
-    CHECK(recorder->failure()->output_sent);
-    CHECK(recorder->failure()->message.find(
-              dialect.kind == ProviderKind::kAnthropic ? "message_stop" : "[DONE]") != std::string::npos);
+    const ProviderFailure failure =
+        recorder->require_failure({.kind = FailureKind::kProtocolError, .output_sent = true});
+    CHECK(failure.message.find(dialect.kind == ProviderKind::kAnthropic ? "message_stop" : "[DONE]") !=
+          std::string::npos);
   }
   SECTION("the provider's error event after 2 deltas: its failure, and the connection is closed") {
-    harness.arm_fault(R"({"fault": {"error_event_after_chunks": 2}})");
-    const auto recorder = harness.run(harness.endpoint(dialect.kind), completion_for(dialect.model, true));
+    const auto recorder =
+        harness.run_with_fault(R"({"fault": {"error_event_after_chunks": 2}})", dialect, true);
     CHECK(recorder->deltas().size() == 2);
-    REQUIRE(recorder->failure());
-    CHECK(recorder->failure()->kind == FailureKind::kServerError);
-    CHECK(recorder->failure()->output_sent);
-    CHECK(recorder->failure()->http_status == 0);
-    CHECK(recorder->failure()->message ==
+    const ProviderFailure failure =
+        recorder->require_failure({.kind = FailureKind::kServerError, .http_status = 0, .output_sent = true});
+    CHECK(failure.message ==
           (dialect.kind == ProviderKind::kAnthropic
                ? "Overloaded"
                : "The server had an error while processing your request. Sorry about that!"));
     CHECK(harness.idle_connections() == 0);
   }
   SECTION("a stream that ends after 0 deltas without its final event: nothing was sent") {
-    harness.arm_fault(R"({"fault": {"drop_after_chunks": 0}})");
-    const auto recorder = harness.run(harness.endpoint(dialect.kind), completion_for(dialect.model, true));
+    const auto recorder = harness.run_with_fault(R"({"fault": {"drop_after_chunks": 0}})", dialect, true);
     CHECK(recorder->deltas().empty());
-    REQUIRE(recorder->failure());
-    CHECK(recorder->failure()->kind == FailureKind::kProtocolError);
-    CHECK_FALSE(recorder->failure()->output_sent);
+    recorder->require_failure({.kind = FailureKind::kProtocolError, .output_sent = false});
   }
 }
 
@@ -450,22 +487,14 @@ TEST_CASE("A whole answer broken by a fault") {
   const Dialect dialect = any_dialect();
   INFO(provider_kind_name(dialect.kind));
   Harness harness;
-
-  SECTION("a body cut in half: kProtocolError, nothing sent") {
-    harness.arm_fault(R"({"fault": {"malformed_event_after_chunks": 2}})");
-    const auto recorder = harness.run(harness.endpoint(dialect.kind), completion_for(dialect.model, false));
-    REQUIRE(recorder->failure());
-    CHECK(recorder->failure()->kind == FailureKind::kProtocolError);
-    CHECK_FALSE(recorder->failure()->output_sent);
-    CHECK(recorder->deltas().empty());
-  }
-  SECTION("the connection closed without a response: kProtocolError") {
-    harness.arm_fault(R"({"fault": {"drop_after_chunks": 1}})");
-    const auto recorder = harness.run(harness.endpoint(dialect.kind), completion_for(dialect.model, false));
-    REQUIRE(recorder->failure());
-    CHECK(recorder->failure()->kind == FailureKind::kProtocolError);
-    CHECK_FALSE(recorder->failure()->output_sent);
-  }
+  const bool body_cut = GENERATE(true, false);
+  // A body cut in half, or the connection closed without a response: kProtocolError, nothing sent.
+  INFO((body_cut ? "a body cut in half" : "the connection closed without a response"));
+  const auto recorder = harness.run_with_fault(body_cut ? R"({"fault": {"malformed_event_after_chunks": 2}})"
+                                                        : R"({"fault": {"drop_after_chunks": 1}})",
+                                               dialect, false);
+  recorder->require_failure({.kind = FailureKind::kProtocolError, .output_sent = false});
+  CHECK(recorder->deltas().empty());
 }
 
 TEST_CASE("No response head within the first-byte timeout: kTimeout") {
@@ -475,12 +504,10 @@ TEST_CASE("No response head within the first-byte timeout: kTimeout") {
   harness.arm_fault(R"({"fault": {"stall_before_first_byte_ms": 100000000000}})");
   ProviderEndpoint endpoint = harness.endpoint(dialect.kind);
   endpoint.timeouts.first_byte = 200ms;
-  const auto recorder = harness.run(endpoint, completion_for(dialect.model, true));
-  REQUIRE(recorder->failure());
-  CHECK(recorder->failure()->kind == FailureKind::kTimeout);
-  CHECK(recorder->failure()->http_status == 0);
-  CHECK_FALSE(recorder->failure()->output_sent);
-  CHECK(recorder->failure()->message.find("no response head") != std::string::npos);
+  const ProviderFailure failure =
+      harness.run(endpoint, completion_for(dialect.model, true))
+          ->require_failure({.kind = FailureKind::kTimeout, .http_status = 0, .output_sent = false});
+  CHECK(failure.message.find("no response head") != std::string::npos);
 }
 
 TEST_CASE("cancel() mid-stream ends the attempt with kCancelled and closes the upstream request") {
@@ -490,14 +517,12 @@ TEST_CASE("cancel() mid-stream ends the attempt with kCancelled and closes the u
   settings.tokens_per_second = 20;  // a reply of 20 to 120 tokens takes a second or more
   Harness harness(settings);
   auto recorder = std::make_shared<AttemptRecorder>();
-  const ProviderCall call = harness.provider.start(harness.endpoint(dialect.kind),
-                                                   completion_for(dialect.model, true), recorder->handler());
+  const ProviderCall call = harness.client.provider.start(
+      harness.endpoint(dialect.kind), completion_for(dialect.model, true), recorder->handler());
   REQUIRE(recorder->wait_for_deltas(1));
   call.cancel();
   recorder->require_ended();
-  REQUIRE(recorder->failure());
-  CHECK(recorder->failure()->kind == FailureKind::kCancelled);
-  CHECK(recorder->failure()->output_sent);
+  recorder->require_failure({.kind = FailureKind::kCancelled, .output_sent = true});
   CHECK_FALSE(recorder->finish());
   // The simulator saw the connection close while it was still answering.
   std::string outcome;
@@ -517,22 +542,18 @@ TEST_CASE("A key the provider refuses: kClientError with status 401 and the prov
   Harness harness(settings);
   const Dialect dialect = any_dialect();
   INFO(provider_kind_name(dialect.kind));
-  const auto recorder =
-      harness.run(harness.endpoint(dialect.kind, "sk-a-wrong-key"), completion_for(dialect.model, true));
-  REQUIRE(recorder->failure());
-  CHECK(recorder->failure()->kind == FailureKind::kClientError);
-  CHECK(recorder->failure()->http_status == 401);
+  const ProviderFailure failure =
+      harness.run(harness.endpoint(dialect.kind, "sk-a-wrong-key"), completion_for(dialect.model, true))
+          ->require_failure({.kind = FailureKind::kClientError, .http_status = 401});
   if (dialect.kind == ProviderKind::kAnthropic) {
-    CHECK(recorder->failure()->message == "invalid x-api-key");
+    CHECK(failure.message == "invalid x-api-key");
   } else {
-    CHECK(recorder->failure()->message.starts_with("Incorrect API key provided"));
+    CHECK(failure.message.starts_with("Incorrect API key provided"));
   }
 
   SECTION("and no key at all sends no credentials header") {
-    const auto keyless =
-        harness.run(harness.endpoint(dialect.kind, ""), completion_for(dialect.model, false));
-    REQUIRE(keyless->failure());
-    CHECK(keyless->failure()->http_status == 401);
+    harness.run(harness.endpoint(dialect.kind, ""), completion_for(dialect.model, false))
+        ->require_failure({.kind = FailureKind::kClientError, .http_status = 401});
     const json::object headers = harness.last_request().at("headers").as_object();
     CHECK_FALSE(headers.contains("authorization"));
     CHECK_FALSE(headers.contains("x-api-key"));
@@ -540,33 +561,28 @@ TEST_CASE("A key the provider refuses: kClientError with status 401 and the prov
 }
 
 TEST_CASE("Nothing listening at the base URL: kConnect") {
-  HttpClient http(one_thread());
-  HttpProviderClient provider(http);
-  ProviderEndpoint endpoint;
-  endpoint.kind = ProviderKind::kOpenAi;
-  endpoint.base_url = "http://127.0.0.1:" + std::to_string(rally::testing::free_port());
-  auto recorder = std::make_shared<AttemptRecorder>();
-  provider.start(endpoint, completion_for(kOpenAiModel, true), recorder->handler());
-  recorder->require_ended();
-  REQUIRE(recorder->failure());
-  CHECK(recorder->failure()->kind == FailureKind::kConnect);
-  CHECK_FALSE(recorder->failure()->output_sent);
-  CHECK(recorder->failure()->message.find("cannot connect") != std::string::npos);
+  ClientUnderTest client;
+  const ProviderFailure failure =
+      client
+          .run(endpoint_at(ProviderKind::kOpenAi,
+                           "http://127.0.0.1:" + std::to_string(rally::testing::free_port())),
+               completion_for(kOpenAiModel, true))
+          ->require_failure({.kind = FailureKind::kConnect, .output_sent = false});
+  CHECK(failure.message.find("cannot connect") != std::string::npos);
 }
 
 TEST_CASE("A base URL that cannot form a request fails with kClientError before start() returns") {
-  HttpClient http(one_thread());
-  HttpProviderClient provider(http);
-  ProviderEndpoint endpoint;
-  endpoint.kind = GENERATE(ProviderKind::kOpenAi, ProviderKind::kAnthropic);
-  endpoint.base_url =
+  ClientUnderTest client;
+  const ProviderKind kind = GENERATE(ProviderKind::kOpenAi, ProviderKind::kAnthropic);
+  const std::string base_url =
       GENERATE(as<std::string>{}, "", "api.openai.com", "ftp://example.com", "http://exa mple.com");
-  INFO(endpoint.base_url);
+  INFO(base_url);
   auto recorder = std::make_shared<AttemptRecorder>();
-  const ProviderCall call = provider.start(endpoint, completion_for(kOpenAiModel, true), recorder->handler());
-  REQUIRE(recorder->failure());  // already there: no waiting
-  CHECK(recorder->failure()->kind == FailureKind::kClientError);
-  CHECK(recorder->failure()->message.find("cannot send a request") != std::string::npos);
+  const ProviderCall call = client.provider.start(endpoint_at(kind, base_url),
+                                                  completion_for(kOpenAiModel, true), recorder->handler());
+  // Already there: no waiting.
+  const ProviderFailure failure = recorder->require_failure({.kind = FailureKind::kClientError});
+  CHECK(failure.message.find("cannot send a request") != std::string::npos);
   CHECK_FALSE(recorder->finish());
   call.cancel();  // a handle on nothing: harmless
   recorder->require_ended();
@@ -583,14 +599,9 @@ TEST_CASE("A streaming request answered with a whole JSON body is read as a whol
     connection.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
                      std::to_string(body.size()) + "\r\n\r\n" + body);
   });
-  HttpClient http(one_thread());
-  HttpProviderClient provider(http);
-  ProviderEndpoint endpoint;
-  endpoint.kind = ProviderKind::kOpenAiCompatible;
-  endpoint.base_url = server.origin();
-  auto recorder = std::make_shared<AttemptRecorder>();
-  provider.start(endpoint, completion_for(kCompatibleModel, true), recorder->handler());
-  recorder->require_ended();
+  ClientUnderTest client;
+  const auto recorder = client.run(endpoint_at(ProviderKind::kOpenAiCompatible, server.origin()),
+                                   completion_for(kCompatibleModel, true));
   CHECK(recorder->deltas() == std::vector<std::string>{"Whole."});
   REQUIRE(recorder->finish());
   CHECK(recorder->finish()->usage == TokenUsage{3, 2});
@@ -611,18 +622,11 @@ TEST_CASE("An error body is read only up to its bound, then the connection is cl
     }
     client_closed = connection.wait_for_close(5s);
   });
-  HttpClient http(one_thread());
-  HttpProviderClient provider(http);
-  ProviderEndpoint endpoint;
-  endpoint.kind = ProviderKind::kOpenAi;
-  endpoint.base_url = server.origin();
-  auto recorder = std::make_shared<AttemptRecorder>();
-  provider.start(endpoint, completion_for(kOpenAiModel, false), recorder->handler());
-  recorder->require_ended();
-  REQUIRE(recorder->failure());
-  CHECK(recorder->failure()->kind == FailureKind::kServerError);
-  CHECK(recorder->failure()->http_status == 503);
-  CHECK(recorder->failure()->message.starts_with("the provider answered HTTP 503: xxxx"));
+  ClientUnderTest client;
+  const ProviderFailure failure =
+      client.run(endpoint_at(ProviderKind::kOpenAi, server.origin()), completion_for(kOpenAiModel, false))
+          ->require_failure({.kind = FailureKind::kServerError, .http_status = 503});
+  CHECK(failure.message.starts_with("the provider answered HTTP 503: xxxx"));
   CHECK(testing::eventually([&] { return client_closed.load(); }));
 }
 
@@ -636,19 +640,13 @@ TEST_CASE("A stream cut off in the middle of an event fails with kProtocolError"
     connection.write(testing::chunk(R"(data: {"choices":[{"index":0,"delta":{"content":"lo"}}]})") +
                      "0\r\n\r\n");
   });
-  HttpClient http(one_thread());
-  HttpProviderClient provider(http);
-  ProviderEndpoint endpoint;
-  endpoint.kind = ProviderKind::kOpenAi;
-  endpoint.base_url = server.origin();
-  auto recorder = std::make_shared<AttemptRecorder>();
-  provider.start(endpoint, completion_for(kOpenAiModel, true), recorder->handler());
-  recorder->require_ended();
+  ClientUnderTest client;
+  const auto recorder =
+      client.run(endpoint_at(ProviderKind::kOpenAi, server.origin()), completion_for(kOpenAiModel, true));
   CHECK(recorder->deltas() == std::vector<std::string>{"Hel"});  // the unfinished event is not passed on
-  REQUIRE(recorder->failure());
-  CHECK(recorder->failure()->kind == FailureKind::kProtocolError);
-  CHECK(recorder->failure()->output_sent);
-  CHECK(recorder->failure()->message == "the stream ended in the middle of an event, before [DONE]");
+  const ProviderFailure failure =
+      recorder->require_failure({.kind = FailureKind::kProtocolError, .output_sent = true});
+  CHECK(failure.message == "the stream ended in the middle of an event, before [DONE]");
 }
 
 }  // namespace

@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "tests/unit/llm-proxy/provider/decoded_stream.h"
+#include "tests/unit/llm-proxy/provider/codec_checks.h"
 
 namespace rally::llm_proxy {
 namespace {
 
 namespace json = boost::json;
-using testing::decode_stream;
+using namespace testing;  // codec_checks.h
 using namespace std::chrono_literals;
 
 ChatCompletion conversation() {
@@ -35,19 +35,6 @@ ChatCompletion conversation() {
 
 json::object body_of(const ChatCompletion& completion, OpenAiDialect dialect = OpenAiDialect::kOpenAi) {
   return json::parse(openai_request_body(completion, dialect)).as_object();
-}
-
-std::vector<std::string> keys_of(const json::object& object) {
-  std::vector<std::string> keys;
-  for (const auto& [key, value] : object) keys.emplace_back(key);
-  return keys;
-}
-
-json::array messages(std::initializer_list<std::pair<const char*, const char*>> turns) {
-  json::array list;
-  for (const auto& [role, content] : turns)
-    list.push_back(json::object{{"role", role}, {"content", content}});
-  return list;
 }
 
 // A stream as OpenAI (and the simulator) sends it with include_usage.
@@ -161,29 +148,18 @@ TEST_CASE("openai_request_headers") {
 }
 
 TEST_CASE("OpenAiStreamDecoder: deltas, finish reason, usage and id of a whole stream") {
-  const auto decoded = decode_stream<OpenAiStreamDecoder>(kStream);
-  CHECK(decoded.deltas == std::vector<std::string>{"Bright river", " caf\xC3\xA9s"});  // no role-only delta
-  CHECK_FALSE(decoded.failure);
-  CHECK(decoded.finished);
-  CHECK(decoded.finish.reason == FinishReason::kStop);
-  CHECK(decoded.finish.usage == TokenUsage{8, 57});
-  CHECK(decoded.finish.upstream_id == "chatcmpl-abc");
+  check_complete(decode_stream<OpenAiStreamDecoder>(kStream),
+                 {"Bright river", " caf\xC3\xA9s"},  // no role-only delta
+                 {FinishReason::kStop, TokenUsage{8, 57}, "chatcmpl-abc"});
 }
 
 TEST_CASE("OpenAiStreamDecoder gives the same result however the bytes are split") {
-  const auto whole = decode_stream<OpenAiStreamDecoder>(kStream);
-  for (std::size_t piece = 1; piece <= 17; ++piece) {
-    INFO("pieces of " << piece << " bytes");
-    const auto split = decode_stream<OpenAiStreamDecoder>(kStream, piece);
-    CHECK(split.text() == whole.text());
-    CHECK(split.finished);
-    CHECK(split.finish.usage == whole.finish.usage);
-  }
+  check_split_anywhere<OpenAiStreamDecoder>(kStream);
   SECTION("and with CRLF line endings and keep-alive comments") {
     std::string crlf = ": keep-alive\r\n\r\n";
     for (const char c : kStream) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
     const auto decoded = decode_stream<OpenAiStreamDecoder>(crlf, 3);
-    CHECK(decoded.text() == whole.text());
+    CHECK(decoded.text() == decode_stream<OpenAiStreamDecoder>(kStream).text());
     CHECK(decoded.finished);
   }
 }
@@ -268,13 +244,7 @@ TEST_CASE("OpenAiStreamDecoder: an error object mid-stream is the provider's fai
 }
 
 TEST_CASE("OpenAiStreamDecoder: what is not a chunk is a protocol error") {
-  const auto failure_of = [](std::string_view stream) {
-    const auto decoded = decode_stream<OpenAiStreamDecoder>(stream);
-    REQUIRE(decoded.failure);
-    CHECK(decoded.deltas.empty());
-    CHECK_FALSE(decoded.finished);
-    return *decoded.failure;
-  };
+  constexpr auto failure_of = failure_before_text<OpenAiStreamDecoder>;
   // The simulator's malformed event: a data line cut off mid-JSON.
   const ProviderFailure cut =
       failure_of("data: {\"id\":\"chatcmpl-x\",\"choices\":[{\"index\":0,\"delta\":{\"con\n\n");
@@ -296,19 +266,12 @@ TEST_CASE("parse_openai_response reads a whole chat.completion") {
             "choices":[{"index":0,"message":{"role":"assistant","content":"Bright river.","refusal":null},
                         "logprobs":null,"finish_reason":"length"}],
             "usage":{"prompt_tokens":8,"completion_tokens":3,"total_tokens":11}})");
-    const auto& answer = std::get<ProviderAnswer>(result);
-    CHECK(answer.text == "Bright river.");
-    CHECK(answer.finish.reason == FinishReason::kLength);
-    CHECK(answer.finish.usage == TokenUsage{8, 3});
-    CHECK(answer.finish.upstream_id == "chatcmpl-1");
+    check_answer(result, "Bright river.", {FinishReason::kLength, TokenUsage{8, 3}, "chatcmpl-1"});
   }
   SECTION("null content (a refusal or tool call) is empty text; no usage is no usage") {
     const auto result = parse_openai_response(
         R"({"choices":[{"message":{"role":"assistant","content":null},"finish_reason":"tool_calls"}]})");
-    const auto& answer = std::get<ProviderAnswer>(result);
-    CHECK(answer.text.empty());
-    CHECK(answer.finish.reason == FinishReason::kToolCalls);
-    CHECK_FALSE(answer.finish.usage);
+    check_answer(result, "", {FinishReason::kToolCalls, std::nullopt, ""});
   }
   SECTION("an error object") {
     const auto result = parse_openai_response(R"({"error":{"message":"nope","type":"server_error"}})");
@@ -316,14 +279,10 @@ TEST_CASE("parse_openai_response reads a whole chat.completion") {
     CHECK(std::get<ProviderFailure>(result).message == "nope");
   }
   SECTION("bodies that are not a completion") {
-    for (const std::string_view body :
-         {"", "{\"id\":\"x\",\"choices\":[{\"message\":{\"con", "[]", "{}", "{\"choices\":[]}",
-          "{\"choices\":[{\"message\":\"hi\"}]}", "{\"choices\":[{\"message\":{\"content\":1}}]}"}) {
-      INFO(body);
-      const auto result = parse_openai_response(body);
-      REQUIRE(std::holds_alternative<ProviderFailure>(result));
-      CHECK(std::get<ProviderFailure>(result).kind == FailureKind::kProtocolError);
-    }
+    check_protocol_errors(
+        parse_openai_response,
+        {"", "{\"id\":\"x\",\"choices\":[{\"message\":{\"con", "[]", "{}", "{\"choices\":[]}",
+         "{\"choices\":[{\"message\":\"hi\"}]}", "{\"choices\":[{\"message\":{\"content\":1}}]}"});
   }
 }
 
