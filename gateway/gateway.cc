@@ -1,13 +1,16 @@
 #include "gateway/gateway.h"
 
 #include "gateway/routes/health_routes.h"
+#include "gateway/routes/llm_routes.h"
 
 namespace rally::gateway {
 namespace {
 
-http::Router make_router(upstream::ReadinessChecker& readiness, common::metrics::Registry& registry) {
+http::Router make_router(const GatewaySettings& settings, const upstream::UpstreamChannels& channels,
+                         upstream::ReadinessChecker& readiness, common::metrics::Registry& registry) {
   http::Router router;
   routes::add_health_routes(router, readiness, registry);
+  routes::add_llm_routes(router, channels.llm_proxy(), settings.llm);
   return router;
 }
 
@@ -17,7 +20,7 @@ Gateway::Gateway(const GatewaySettings& settings, common::metrics::Registry& reg
     : settings_(settings),
       channels_(settings_.upstreams),
       readiness_(channels_, settings_.ready_timeout),
-      router_(make_router(readiness_, registry)),
+      router_(make_router(settings_, channels_, readiness_, registry)),
       server_(settings_.http, router_, registry) {}
 
 }  // namespace rally::gateway

@@ -25,6 +25,14 @@ GatewaySettings GatewaySettings::from(const common::ConfigSource& config) {
                                                milliseconds(10), seconds(60));
   settings.shutdown_drain =
       config.get_duration("RALLY_SHUTDOWN_DRAIN", defaults.shutdown_drain, milliseconds(0), minutes(10));
+  settings.llm.completion_timeout = config.get_duration(
+      "RALLY_GATEWAY_LLM_TIMEOUT", defaults.llm.completion_timeout, milliseconds(100), minutes(60));
+  settings.llm.stream_timeout = config.get_duration(
+      "RALLY_GATEWAY_LLM_STREAM_TIMEOUT", defaults.llm.stream_timeout, milliseconds(100), minutes(60));
+  settings.llm.models_timeout = config.get_duration(
+      "RALLY_GATEWAY_LLM_MODELS_TIMEOUT", defaults.llm.models_timeout, milliseconds(10), seconds(60));
+  settings.llm.sse_heartbeat = config.get_duration("RALLY_GATEWAY_SSE_HEARTBEAT", defaults.llm.sse_heartbeat,
+                                                   milliseconds(10), minutes(10));
 
   settings.upstreams.llm_proxy =
       config.get_host_port("RALLY_LLM_PROXY_ADDR", defaults.upstreams.llm_proxy.to_string());

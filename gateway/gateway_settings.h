@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "gateway/http/http_server.h"
+#include "gateway/routes/llm_routes.h"
 #include "gateway/upstream/upstream_channels.h"
 
 namespace rally::common {
@@ -20,6 +21,9 @@ struct GatewaySettings {
   upstream::UpstreamAddresses upstreams;
   // Deadline of each downstream health check behind /readyz. RALLY_GATEWAY_READY_TIMEOUT
   std::chrono::milliseconds ready_timeout{1000};
+  // Deadlines and the SSE heartbeat of the LLM routes. RALLY_GATEWAY_LLM_TIMEOUT,
+  // RALLY_GATEWAY_LLM_STREAM_TIMEOUT, RALLY_GATEWAY_LLM_MODELS_TIMEOUT, RALLY_GATEWAY_SSE_HEARTBEAT
+  routes::LlmRouteSettings llm;
   // How long requests in progress may finish after SIGTERM/SIGINT. RALLY_SHUTDOWN_DRAIN
   std::chrono::milliseconds shutdown_drain{10000};
 

@@ -18,9 +18,11 @@
 //
 // A streamed response (Server-Sent Events) is start_stream(), then write() per event, then finish(). write()
 // takes a callback that runs once the chunk reached the socket; writing the next event from there keeps one
-// chunk in flight, so a slow client slows the producer instead of growing a buffer.
+// chunk in flight, so a slow client slows the producer instead of growing a buffer. run_after() is the
+// exchange's timer (heartbeats while a stream waits), so route code needs no Asio.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -64,6 +66,12 @@ class Exchange {
   // I/O thread, or at once on the calling thread if it already is. Use it to abort upstream work
   // (grpc::ClientContext::TryCancel). Callbacks are released once the response is complete.
   virtual void on_cancel(std::function<void()> callback) = 0;
+
+  // Runs `callback` once on the connection's I/O thread after `delay`, unless the response is complete or
+  // the exchange cancelled by then: the callback is then released without running. A timer belongs to its
+  // exchange, so nothing outlives the request; periodic work (SSE heartbeats) schedules its next run from
+  // the callback. Any thread.
+  virtual void run_after(std::chrono::milliseconds delay, std::function<void()> callback) = 0;
 };
 
 // A route handler. It runs on the connection's I/O thread with the request id set for logging, and keeps

@@ -4,6 +4,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -117,10 +118,13 @@ class HttpExchange final : public Exchange {
   void finish() override;
   bool cancelled() const override;
   void on_cancel(std::function<void()> callback) override;
+  void run_after(std::chrono::milliseconds delay, std::function<void()> callback) override;
 
   // The session's side, on its strand.
   void cancel();
   void chunk_written(std::size_t bytes);
+  // Neither answered in full nor cancelled: timers may still run.
+  bool active() const;
 
  private:
   enum class Phase { kPending, kStreaming, kComplete };
@@ -150,6 +154,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
         client_address_(describe_peer(stream_.socket())) {}
 
   ~HttpSession() override {
+    cancel_timers();
     abandon_request(kClosedWithoutResponse);
     if (registration_) {
       server_.connections.remove(*registration_);
@@ -188,6 +193,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void enqueue_chunk(std::uint64_t serial, std::string data, Exchange::WriteCallback on_written);
   void enqueue_end_of_stream(std::uint64_t serial);
   void abort_stream(std::uint64_t serial);
+  void start_timer(std::uint64_t serial, std::chrono::milliseconds delay, std::function<void()> callback);
 
  private:
   enum class State { kAwaitingRequest, kReadingRequest, kHandling, kWriting, kStreaming, kClosing, kClosed };
@@ -249,6 +255,12 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void abandon_request(int status_if_unanswered);
   void abandon_chunks();
 
+  // The current exchange's timers (Exchange::run_after).
+  bool exchange_open(std::uint64_t serial) const;
+  void on_timer(beast::error_code ec, const net::steady_timer& timer, std::uint64_t serial,
+                const std::function<void()>& callback);
+  void cancel_timers();
+
   // Ending the connection.
   void on_shutdown();
   void on_force_close();
@@ -283,6 +295,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
 
   bool watching_ = false;
   std::uint64_t watch_generation_ = 0;
+
+  std::vector<std::shared_ptr<net::steady_timer>> timers_;
 };
 
 // ---- HttpExchange ----------------------------------------------------------------------------------------
@@ -403,6 +417,20 @@ void HttpExchange::on_cancel(std::function<void()> callback) {
     }
   }
   callback();
+}
+
+void HttpExchange::run_after(std::chrono::milliseconds delay, std::function<void()> callback) {
+  if (!active()) {
+    return;
+  }
+  post_to_session([serial = serial_, delay, callback = std::move(callback)](HttpSession& session) mutable {
+    session.start_timer(serial, delay, std::move(callback));
+  });
+}
+
+bool HttpExchange::active() const {
+  std::lock_guard lock(mutex_);
+  return phase_ != Phase::kComplete && !cancelled_;
 }
 
 void HttpExchange::cancel() {
@@ -549,6 +577,7 @@ void HttpSession::begin_request() {
 }
 
 void HttpSession::end_request(int status) {
+  cancel_timers();
   if (!current_.in_flight) {
     return;
   }
@@ -818,6 +847,11 @@ void HttpSession::on_chunk_written(beast::error_code ec, std::size_t) {
   if (ec) {
     return client_gone(ec);
   }
+  if (chunks_.empty()) {
+    // The connection was abandoned (the client closed, or shutdown forced it) after this write had
+    // completed but before its handler ran: abandon_chunks() already answered the chunk's callback.
+    return;
+  }
   PendingChunk chunk = std::move(chunks_.front());
   chunks_.pop_front();
   switch (chunk.kind) {
@@ -934,6 +968,53 @@ void HttpSession::abandon_chunks() {
   }
 }
 
+// ---- HttpSession: timers of the current exchange ---------------------------------------------------------
+
+bool HttpSession::exchange_open(std::uint64_t serial) const {
+  if (serial != exchange_serial_ || (state_ != State::kHandling && state_ != State::kStreaming)) {
+    return false;
+  }
+  const std::shared_ptr<HttpExchange> exchange = exchange_.lock();
+  return exchange && exchange->active();
+}
+
+void HttpSession::start_timer(std::uint64_t serial, std::chrono::milliseconds delay,
+                              std::function<void()> callback) {
+  if (!exchange_open(serial)) {
+    return;
+  }
+  auto timer = std::make_shared<net::steady_timer>(executor_, delay);
+  timers_.push_back(timer);
+  // A weak session: a timer must not keep a closed connection alive (close and end_request cancel it).
+  timer->async_wait(
+      [weak = weak_from_this(), timer, serial, callback = std::move(callback)](beast::error_code ec) {
+        if (std::shared_ptr<HttpSession> self = weak.lock()) {
+          self->on_timer(ec, *timer, serial, callback);
+        }
+      });
+}
+
+void HttpSession::on_timer(beast::error_code ec, const net::steady_timer& timer, std::uint64_t serial,
+                           const std::function<void()>& callback) {
+  std::erase_if(timers_, [&timer](const auto& pending) { return pending.get() == &timer; });
+  if (ec || !exchange_open(serial)) {
+    return;
+  }
+  common::ScopedRequestId scope(current_.request_id);
+  try {
+    callback();
+  } catch (const std::exception& e) {
+    spdlog::error("a timer of {} {} threw: {}", current_.method, current_.route, e.what());
+  }
+}
+
+void HttpSession::cancel_timers() {
+  for (const auto& timer : timers_) {
+    timer->cancel();
+  }
+  timers_.clear();
+}
+
 // ---- HttpSession: ending the connection ------------------------------------------------------------------
 
 void HttpSession::on_shutdown() {
@@ -992,6 +1073,7 @@ void HttpSession::close_now() {
   state_ = State::kClosed;
   watching_ = false;
   ++watch_generation_;
+  cancel_timers();
   beast::error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   stream_.close();

@@ -15,8 +15,7 @@
 
 namespace rally::openai_wire {
 
-// ---- Requests
-// ----------------------------------------------------------------------------------------------
+// ---- Requests ---------------------------------------------------------------------------------------------
 
 struct Message {
   std::string role;  // "system", "developer", "user", "assistant", "tool" or "function", as sent
@@ -64,8 +63,7 @@ inline constexpr std::string_view kInvalidJsonMessage =
 inline constexpr std::string_view kServerErrorMessage =
     "The server had an error while processing your request. Sorry about that!";
 
-// ---- Responses
-// ---------------------------------------------------------------------------------------------
+// ---- Responses --------------------------------------------------------------------------------------------
 
 // What every chunk and response of one completion shares.
 struct ResponseIdentity {
@@ -99,8 +97,7 @@ std::string error_event(std::string_view type, std::string_view message,
 // A data line cut off in the middle of its JSON: what a broken upstream looks like (for test servers).
 std::string malformed_event(const ResponseIdentity& identity);
 
-// ---- Errors
-// ------------------------------------------------------------------------------------------------
+// ---- Errors -----------------------------------------------------------------------------------------------
 
 // {"error":{"message","type","param","code"}}.
 std::string error_body(std::string_view message, std::string_view type, std::optional<std::string_view> param,
@@ -117,8 +114,7 @@ std::string error_body_for_status(int status);
 // The error type of that body ("requests" for 429, "server_error" for 5xx, "invalid_request_error" else).
 std::string_view error_type_for_status(int status);
 
-// ---- Models
-// ------------------------------------------------------------------------------------------------
+// ---- Models -----------------------------------------------------------------------------------------------
 
 struct ModelEntry {
   std::string id;

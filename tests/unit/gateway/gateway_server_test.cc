@@ -141,6 +141,67 @@ TEST_CASE("the gateway serves /healthz, the error envelope and request ids", "[g
   }
 }
 
+TEST_CASE("the LLM routes validate input and report an llm-proxy that is down", "[gateway_server]") {
+  Gateway gateway(test_settings(), common::metrics::Registry::global());
+  TestConnection connection(gateway.port());
+  const auto check_overhead = [](const ClientResponse& response) {
+    REQUIRE(response.has_header("x-rally-overhead-ms"));
+    CHECK(std::stod(response.header("x-rally-overhead-ms")) >= 0);
+  };
+
+  SECTION("the seed's routes answer bad input with the envelope before calling upstream") {
+    for (const char* route : {"/llm_request", "/llm_request_streaming"}) {
+      CAPTURE(route);
+      const ClientResponse missing = connection.request("POST", route, R"({"model": "gpt-4o"})");
+      check_envelope(missing, 400, "INVALID_REQUEST");
+      check_overhead(missing);
+      CHECK(json_of(missing).at("error").at("message").as_string() == "Message is required");
+      check_envelope(connection.request("POST", route, "{oops"), 400, "INVALID_REQUEST");
+    }
+  }
+
+  SECTION("the seed's routes report the unreachable llm-proxy as 503") {
+    const ClientResponse unary = connection.request("POST", "/llm_request", R"({"message": "Hi"})");
+    check_envelope(unary, 503, "SERVICE_UNAVAILABLE");
+    check_overhead(unary);
+    // No event was sent yet, so the stream's failure is a plain response too.
+    const ClientResponse streamed =
+        connection.request("POST", "/llm_request_streaming", R"({"message": "Hi"})");
+    check_envelope(streamed, 503, "SERVICE_UNAVAILABLE");
+    check_overhead(streamed);
+  }
+
+  SECTION("the OpenAI routes answer in OpenAI's error format") {
+    const ClientResponse invalid =
+        connection.request("POST", "/v1/chat/completions", R"({"model": "gpt-4o", "messages": []})");
+    CHECK(invalid.status == 400);
+    check_overhead(invalid);
+    const auto error = json_of(invalid).at("error").as_object();
+    CHECK(error.at("code").as_string() == "empty_array");
+    CHECK(error.at("param").as_string() == "messages");
+
+    const ClientResponse tool = connection.request(
+        "POST", "/v1/chat/completions",
+        R"({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}, {"role": "tool", "content": "y"}]})");
+    CHECK(tool.status == 400);
+    CHECK(json_of(tool).at("error").at("param").as_string() == "messages[1].role");
+
+    for (const char* body :
+         {R"({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]})",
+          R"({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "Hi"}]})"}) {
+      CAPTURE(body);
+      const ClientResponse down = connection.request("POST", "/v1/chat/completions", body);
+      CHECK(down.status == 503);
+      check_overhead(down);
+      CHECK(json_of(down).at("error").at("type").as_string() == "server_error");
+      CHECK(json_of(down).at("error").at("code").as_string() == "service_unavailable");
+    }
+    const ClientResponse models = connection.request("GET", "/v1/models");
+    CHECK(models.status == 503);
+    CHECK(json_of(models).at("error").at("code").as_string() == "service_unavailable");
+  }
+}
+
 TEST_CASE("/readyz is 503 naming every service when none is running", "[gateway_server]") {
   Gateway gateway(test_settings(), common::metrics::Registry::global());
   TestConnection connection(gateway.port());

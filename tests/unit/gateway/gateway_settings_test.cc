@@ -27,6 +27,10 @@ TEST_CASE("gateway settings default to the documented values", "[gateway_setting
   CHECK(settings.http.idle_timeout == 60s);
   CHECK(settings.ready_timeout == 1s);
   CHECK(settings.shutdown_drain == 10s);
+  CHECK(settings.llm.completion_timeout == 120s);
+  CHECK(settings.llm.stream_timeout == 300s);
+  CHECK(settings.llm.models_timeout == 5s);
+  CHECK(settings.llm.sse_heartbeat == 10s);
   CHECK(settings.upstreams.llm_proxy == HostPort{"127.0.0.1", 50051});
   CHECK(settings.upstreams.arena == HostPort{"127.0.0.1", 50052});
   CHECK(settings.upstreams.scoring == HostPort{"127.0.0.1", 50053});
@@ -42,6 +46,10 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
       {"RALLY_GATEWAY_IDLE_TIMEOUT", "30s"},
       {"RALLY_GATEWAY_READY_TIMEOUT", "250ms"},
       {"RALLY_SHUTDOWN_DRAIN", "3s"},
+      {"RALLY_GATEWAY_LLM_TIMEOUT", "90s"},
+      {"RALLY_GATEWAY_LLM_STREAM_TIMEOUT", "10m"},
+      {"RALLY_GATEWAY_LLM_MODELS_TIMEOUT", "2s"},
+      {"RALLY_GATEWAY_SSE_HEARTBEAT", "15s"},
       {"RALLY_LLM_PROXY_ADDR", "llm-proxy:7001"},
       {"RALLY_ARENA_ADDR", "arena:7002"},
       {"RALLY_SCORING_ADDR", "scoring:7003"},
@@ -54,6 +62,10 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
   CHECK(settings.http.idle_timeout == 30s);
   CHECK(settings.ready_timeout == 250ms);
   CHECK(settings.shutdown_drain == 3s);
+  CHECK(settings.llm.completion_timeout == 90s);
+  CHECK(settings.llm.stream_timeout == 10min);
+  CHECK(settings.llm.models_timeout == 2s);
+  CHECK(settings.llm.sse_heartbeat == 15s);
   CHECK(settings.upstreams.llm_proxy == HostPort{"llm-proxy", 7001});
   CHECK(settings.upstreams.arena == HostPort{"arena", 7002});
   CHECK(settings.upstreams.scoring == HostPort{"scoring", 7003});
@@ -62,13 +74,23 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
 
 TEST_CASE("a bad value is refused with its key named", "[gateway_settings]") {
   const std::pair<std::string, std::string> bad_values[] = {
-      {"RALLY_GATEWAY_ADDR", "no-port"},       {"RALLY_GATEWAY_THREADS", "0"},
-      {"RALLY_GATEWAY_THREADS", "many"},       {"RALLY_GATEWAY_BODY_LIMIT", "0"},
-      {"RALLY_GATEWAY_BODY_LIMIT", "1TB"},     {"RALLY_GATEWAY_HEADER_TIMEOUT", "10"},
-      {"RALLY_GATEWAY_IDLE_TIMEOUT", "0s"},    {"RALLY_GATEWAY_READY_TIMEOUT", "2h"},
-      {"RALLY_SHUTDOWN_DRAIN", "-1s"},         {"RALLY_LLM_PROXY_ADDR", "127.0.0.1:0"},
-      {"RALLY_ARENA_ADDR", "127.0.0.1:70000"}, {"RALLY_SCORING_ADDR", ""},
+      {"RALLY_GATEWAY_ADDR", "no-port"},
+      {"RALLY_GATEWAY_THREADS", "0"},
+      {"RALLY_GATEWAY_THREADS", "many"},
+      {"RALLY_GATEWAY_BODY_LIMIT", "0"},
+      {"RALLY_GATEWAY_BODY_LIMIT", "1TB"},
+      {"RALLY_GATEWAY_HEADER_TIMEOUT", "10"},
+      {"RALLY_GATEWAY_IDLE_TIMEOUT", "0s"},
+      {"RALLY_GATEWAY_READY_TIMEOUT", "2h"},
+      {"RALLY_SHUTDOWN_DRAIN", "-1s"},
+      {"RALLY_LLM_PROXY_ADDR", "127.0.0.1:0"},
+      {"RALLY_ARENA_ADDR", "127.0.0.1:70000"},
+      {"RALLY_SCORING_ADDR", ""},
       {"RALLY_CRITIQUE_ADDR", "critique"},
+      {"RALLY_GATEWAY_LLM_TIMEOUT", "0s"},
+      {"RALLY_GATEWAY_LLM_STREAM_TIMEOUT", "2h"},
+      {"RALLY_GATEWAY_LLM_MODELS_TIMEOUT", "5"},
+      {"RALLY_GATEWAY_SSE_HEARTBEAT", "1ms"},
   };
   for (const auto& [key, value] : bad_values) {
     CAPTURE(key, value);

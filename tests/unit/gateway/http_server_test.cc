@@ -268,6 +268,72 @@ TEST_CASE("a stream to a client that went away reports its writes as not written
   exchange->finish();
 }
 
+TEST_CASE("an exchange's timer runs on its connection and may answer or write to the stream",
+          "[http_server]") {
+  Router router;
+  router.add(Method::kGet, "/timer", [](const std::shared_ptr<Exchange>& exchange) {
+    exchange->run_after(20ms, [exchange] { exchange->respond(Response::text(200, "timer fired")); });
+  });
+  // Three ticks, each scheduled from the previous one, then the end of the stream.
+  router.add(Method::kGet, "/ticks", [](const std::shared_ptr<Exchange>& exchange) {
+    exchange->start_stream(200, {{"Content-Type", "text/event-stream"}});
+    auto tick = std::make_shared<std::function<void(int)>>();
+    *tick = [exchange, weak_tick = std::weak_ptr(tick)](int n) {
+      exchange->write(": tick " + std::to_string(n) + "\n\n");
+      if (n == 3) return exchange->finish();
+      if (auto next = weak_tick.lock()) {
+        exchange->run_after(10ms, [next, n] { (*next)(n + 1); });
+      }
+    };
+    exchange->run_after(10ms, [tick] { (*tick)(1); });
+  });
+  HttpServer server(test_settings(), router, common::metrics::Registry::global());
+
+  TestConnection connection(server.port());
+  CHECK(connection.request("GET", "/timer").body == "timer fired");
+  const ClientResponse ticks = connection.request("GET", "/ticks");
+  CHECK(ticks.body == ": tick 1\n\n: tick 2\n\n: tick 3\n\n");
+  CHECK(ticks.keep_alive);
+}
+
+TEST_CASE("an exchange's timers are dropped unrun once it is answered or cancelled", "[http_server]") {
+  // Each timer's callback owns a token: the token's release shows the timer was dropped, and `ran` that it
+  // was not run.
+  std::atomic<int> ran = 0;
+  auto answered_token = std::make_shared<int>(0);
+  auto cancelled_token = std::make_shared<int>(0);
+  std::weak_ptr<int> answered_alive = answered_token;
+  std::weak_ptr<int> cancelled_alive = cancelled_token;
+  std::promise<void> handled;
+  Router router;
+  router.add(Method::kGet, "/answered", [&](const std::shared_ptr<Exchange>& exchange) {
+    exchange->run_after(1h, [&ran, token = std::move(answered_token)] { ++ran; });
+    exchange->run_after(20ms, [&ran, exchange] {
+      exchange->respond(Response::text(200, "done"));
+      exchange->run_after(1ms, [&ran] { ++ran; });  // after the answer: never scheduled
+    });
+  });
+  router.add(Method::kGet, "/abandoned", [&](const std::shared_ptr<Exchange>& exchange) {
+    exchange->run_after(1h, [&ran, exchange, token = std::move(cancelled_token)] { ++ran; });
+    handled.set_value();
+  });
+  HttpServer server(test_settings(), router, common::metrics::Registry::global());
+
+  {
+    TestConnection connection(server.port());
+    CHECK(connection.request("GET", "/answered").body == "done");
+    CHECK(wait_until([&] { return answered_alive.expired(); }, 5s));
+
+    TestConnection leaving(server.port());
+    leaving.send("GET /abandoned HTTP/1.1\r\nHost: x\r\n\r\n");
+    REQUIRE(handled.get_future().wait_for(5s) == std::future_status::ready);
+    leaving.close();
+    // The callback owns the exchange too: releasing it proves the connection let go of both.
+    CHECK(wait_until([&] { return cancelled_alive.expired(); }, 5s));
+  }
+  CHECK(ran == 0);
+}
+
 TEST_CASE("an exchange dropped unanswered, or a handler that throws, is answered 500", "[http_server]") {
   Router router;
   router.add(Method::kGet, "/forgetful", [](const std::shared_ptr<Exchange>&) {});
