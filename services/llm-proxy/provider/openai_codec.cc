@@ -1,9 +1,11 @@
 #include "services/llm-proxy/provider/openai_codec.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <utility>
 
 #include "services/llm-proxy/provider/json_fields.h"
+#include "services/llm-proxy/wire/openai_wire.h"
 
 namespace rally::llm_proxy {
 namespace {
@@ -27,16 +29,9 @@ std::string_view role_name(ChatRole role) {
   return "user";
 }
 
-// The API's own test: the word "json" in any case, anywhere in any message.
 bool mentions_json(const std::vector<ChatTurn>& turns) {
-  for (const ChatTurn& turn : turns) {
-    const std::string& text = turn.content;
-    for (std::size_t i = 0; i + 4 <= text.size(); ++i) {
-      const auto lower = [&](std::size_t k) { return static_cast<char>(text[i + k] | 0x20); };
-      if (lower(0) == 'j' && lower(1) == 's' && lower(2) == 'o' && lower(3) == 'n') return true;
-    }
-  }
-  return false;
+  return std::any_of(turns.begin(), turns.end(),
+                     [](const ChatTurn& turn) { return openai_wire::mentions_json(turn.content); });
 }
 
 // Unknown reasons (a compatible server's "eos") still mean the reply ended normally.

@@ -214,14 +214,8 @@ Result<ResponseFormat> parse_response_format(const json::value& format) {
 }
 
 bool mentions_json(const std::vector<Message>& messages) {
-  for (const Message& message : messages) {
-    const std::string& text = message.text;
-    for (std::size_t i = 0; i + 4 <= text.size(); ++i) {
-      const auto lower = [&](std::size_t k) { return static_cast<char>(text[i + k] | 0x20); };
-      if (lower(0) == 'j' && lower(1) == 's' && lower(2) == 'o' && lower(3) == 'n') return true;
-    }
-  }
-  return false;
+  return std::any_of(messages.begin(), messages.end(),
+                     [](const Message& message) { return openai_wire::mentions_json(message.text); });
 }
 
 json::object chunk_head(const ResponseIdentity& identity) {
@@ -276,6 +270,14 @@ std::optional<std::string_view> detail_of(const Error& error, std::string_view k
 }
 
 }  // namespace
+
+bool mentions_json(std::string_view text) {
+  for (std::size_t i = 0; i + 4 <= text.size(); ++i) {
+    const auto lower = [&](std::size_t k) { return static_cast<char>(text[i + k] | 0x20); };
+    if (lower(0) == 'j' && lower(1) == 's' && lower(2) == 'o' && lower(3) == 'n') return true;
+  }
+  return false;
+}
 
 Result<ChatRequest> parse_chat_request(const json::value& body, std::string_view server_name) {
   const json::object* object = body.if_object();

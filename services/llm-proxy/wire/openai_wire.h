@@ -49,6 +49,9 @@ struct ChatRequest {
 // Validates a parsed request body. Errors are kInvalidRequest with OpenAI's message, and the details
 // "param" and "code" when OpenAI sends them (see invalid_request_body). Only n=1 is supported; that error
 // says "<server_name> supports only n=1."
+// OpenAI's rule for JSON mode: the word "json", in any case, somewhere in the text.
+bool mentions_json(std::string_view text);
+
 common::Result<ChatRequest> parse_chat_request(const boost::json::value& body,
                                                std::string_view server_name = "This server");
 

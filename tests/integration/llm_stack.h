@@ -1,0 +1,230 @@
+// The LLM path of the stack for integration tests: the real LLM simulator, rally-llm-proxy (every model of
+// deploy/models.json routed to the simulator, usage in a scratch PostgreSQL database) and rally-gateway,
+// plus helpers to read their answers. Included by the integration tests, which define the RALLY_*_BIN paths.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "tests/support/http_client.h"
+#include "tests/support/process.h"
+#include "tests/support/temporary_directory.h"
+#include "tests/support/test_env.h"
+
+namespace rally::testing {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+inline json::value parse_json(const std::string& text) {
+  json::error_code ec;
+  json::value value = json::parse(text, ec);
+  INFO("body: " << text);
+  REQUIRE_FALSE(ec);
+  return value;
+}
+
+inline std::string body_of(std::string_view message, std::string_view model) {
+  return json::serialize(json::object{{"message", message}, {"model", model}});
+}
+
+// The gateway's timing header: present, a number, never negative.
+inline void check_overhead_header(const HttpResult& result) {
+  INFO("X-Rally-Overhead-Ms: " << result.header("x-rally-overhead-ms"));
+  REQUIRE_FALSE(result.header("x-rally-overhead-ms").empty());
+  CHECK(std::stod(result.header("x-rally-overhead-ms")) >= 0);
+  CHECK_FALSE(result.header("x-request-id").empty());
+}
+
+// One Server-Sent Event: its event name ("" for plain data events) and data.
+struct SseEvent {
+  std::string event;
+  std::string data;
+};
+
+// Splits a complete event-stream body into events; comments (": heartbeat") are counted, not returned.
+inline std::vector<SseEvent> parse_events(const std::string& body, int* comments = nullptr) {
+  std::vector<SseEvent> events;
+  std::size_t position = 0;
+  while (position < body.size()) {
+    std::size_t end = body.find("\n\n", position);
+    REQUIRE(end != std::string::npos);  // every event ends with a blank line
+    const std::string block = body.substr(position, end - position);
+    position = end + 2;
+    if (block.starts_with(":")) {
+      if (comments != nullptr) ++*comments;
+      continue;
+    }
+    SseEvent event;
+    std::size_t line_start = 0;
+    while (line_start <= block.size()) {
+      std::size_t line_end = block.find('\n', line_start);
+      if (line_end == std::string::npos) line_end = block.size();
+      const std::string line = block.substr(line_start, line_end - line_start);
+      if (line.starts_with("event: ")) event.event = line.substr(7);
+      if (line.starts_with("data: ")) event.data = line.substr(6);
+      line_start = line_end + 1;
+    }
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
+// A client that sends one request on a connection of its own and hangs up, unanswered, once `until` holds.
+void send_and_hang_up(int port, const std::string& target, const std::string& body,
+                      const std::function<bool()>& until) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+  const std::string request = "POST " + target +
+                              " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+  const bool reached = wait_until(until, 10s);
+  ::close(fd);
+  REQUIRE(reached);
+}
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The simulator, the llm-proxy and the gateway, started in that order and stopped in reverse.
+class LlmStack {
+ public:
+  // A heartbeat far longer than any test's wait keeps the stream tests that expect none deterministic.
+  // `extra_env` is given to the llm-proxy and the gateway on top of the stack's own settings.
+  explicit LlmStack(std::string sse_heartbeat = "10s", std::map<std::string, std::string> extra_env = {}) {
+    start_simulator();
+    proxy_port_ = free_port();
+    const int proxy_port = proxy_port_;
+    std::map<std::string, std::string> env{
+        {"RALLY_PG_URL", database_.url()},
+        {"RALLY_REDIS_ADDR", redis_address().to_string()},
+        {"RALLY_LLM_PROXY_ADDR", "127.0.0.1:" + std::to_string(proxy_port)},
+        {"RALLY_LLM_PROXY_METRICS_ADDR", "127.0.0.1:" + std::to_string(free_port())},
+        {"RALLY_LLM_PROXY_CATALOG", RALLY_SOURCE_DIR "/deploy/models.json"},
+        {"RALLY_LLM_PROXY_SIMULATOR_URL", "http://127.0.0.1:" + std::to_string(simulator_port_)},
+        // Empty keys count as missing: every model goes to the simulator whatever the machine has set.
+        {"OPENAI_API_KEY", ""},
+        {"ANTHROPIC_API_KEY", ""},
+        {"RALLY_HEALTH_CHECK_INTERVAL", "200ms"},
+        {"RALLY_SHUTDOWN_DRAIN", "2s"},
+    };
+    env.merge(extra_env);
+    processes_.emplace_back("llm-proxy",
+                            ChildProcess({RALLY_LLM_PROXY_BIN}, env, logs_.file("llm-proxy.log")));
+
+    gateway_port_ = free_port();
+    env["RALLY_GATEWAY_ADDR"] = "127.0.0.1:" + std::to_string(gateway_port_);
+    env["RALLY_GATEWAY_SSE_HEARTBEAT"] = sse_heartbeat;
+    processes_.emplace_back("gateway", ChildProcess({RALLY_GATEWAY_BIN}, env, logs_.file("gateway.log")));
+
+    // The proxy serves once its migrations ran; the gateway's /readyz would wait for all four services.
+    const bool serving =
+        wait_until([&] { return http_request(gateway_port_, "GET", "/v1/models").status == 200; }, 60s);
+    INFO(logs());
+    REQUIRE(serving);
+  }
+
+  // Every process must drain and exit 0 on SIGTERM: under the sanitizer build a report fails the test here.
+  ~LlmStack() {
+    for (auto it = processes_.rbegin(); it != processes_.rend(); ++it) {
+      const std::optional<int> status = it->second.stop(SIGTERM, 15s);
+      if (std::uncaught_exceptions() == 0) {
+        INFO(it->first << " log:\n" << it->second.read_log());
+        CHECK(status == std::optional<int>(0));
+      }
+    }
+  }
+
+  int gateway_port() const { return gateway_port_; }
+  int simulator_port() const { return simulator_port_; }
+  int proxy_port() const { return proxy_port_; }
+
+  // What the simulator answers for one user message, asked directly.
+  std::string simulator_text(std::string_view model, std::string_view prompt) const {
+    const json::object request{
+        {"model", model}, {"messages", json::array{json::object{{"role", "user"}, {"content", prompt}}}}};
+    const HttpResult result =
+        http_request(simulator_port_, "POST", "/v1/chat/completions", json::serialize(request),
+                     {{"Authorization", "Bearer sk-test"}, {"Content-Type", "application/json"}});
+    REQUIRE(result.status == 200);
+    return std::string(parse_json(result.body).at("choices").at(0).at("message").at("content").as_string());
+  }
+
+  // The API paths the simulator received, oldest first.
+  std::vector<std::string> simulator_paths() const {
+    const HttpResult result = http_request(simulator_port_, "GET", "/_sim/requests");
+    REQUIRE(result.status == 200);
+    const json::value log = parse_json(result.body);
+    std::vector<std::string> paths;
+    for (const json::value& entry : log.as_array()) {
+      paths.emplace_back(entry.at("path").as_string());
+    }
+    return paths;
+  }
+
+  void clear_simulator_log() const { http_request(simulator_port_, "DELETE", "/_sim/requests"); }
+
+  void arm_simulator_fault(const std::string& fault) const {
+    const HttpResult result = http_request(simulator_port_, "POST", "/_sim/faults", fault);
+    REQUIRE(result.status == 201);
+  }
+
+  std::string logs() const {
+    std::string text;
+    for (const auto& [name, process] : processes_) text += name + " log:\n" + process.read_log() + "\n";
+    return text;
+  }
+
+ private:
+  void start_simulator() {
+    const std::string port_file = logs_.file("simulator.port");
+    std::map<std::string, std::string> env{
+        {"RALLY_SIMULATOR_ADDR", "127.0.0.1:0"},
+        {"RALLY_SIMULATOR_PORT_FILE", port_file},
+        {"RALLY_SIMULATOR_TTFT", "0ms"},
+        {"RALLY_SIMULATOR_TOKENS_PER_SECOND", "0"},
+    };
+    processes_.emplace_back("simulator",
+                            ChildProcess({RALLY_LLM_SIMULATOR_BIN}, env, logs_.file("simulator.log")));
+    ChildProcess& simulator = processes_.back().second;
+    const bool listening =
+        wait_until([&] { return std::filesystem::exists(port_file) || !simulator.running(); }, 10s);
+    INFO(simulator.read_log());
+    REQUIRE(listening);
+    REQUIRE(simulator.running());
+    simulator_port_ = std::stoi(read_file(port_file));
+  }
+
+  TemporaryDirectory logs_{"rally-llm-routes-"};
+  ScratchDatabase database_;
+  std::vector<std::pair<std::string, ChildProcess>> processes_;
+  int simulator_port_ = 0;
+  int proxy_port_ = 0;
+  int gateway_port_ = 0;
+};
+
+}  // namespace rally::testing
