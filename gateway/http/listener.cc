@@ -99,6 +99,10 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
       return;
     }
   } else {
+    // Responses go out in several writes (a stream's head, then each event): with Nagle's algorithm a write
+    // waits for the client's delayed ACK of the previous one, about 40 ms on Linux.
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     start_http_session(std::move(socket), server_);
   }
   accept_next();
