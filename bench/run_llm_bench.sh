@@ -176,7 +176,7 @@ start gateway RALLY_GATEWAY_ADDR="127.0.0.1:$gateway_port" RALLY_LLM_PROXY_ADDR=
 compilers=$(pgrep -c -x cc1plus || true)
 settings="simulator TTFT $TTFT, $TOKENS_PER_SECOND tokens/s, $SIMULATOR_THREADS I/O threads;"
 settings+=" gateway RALLY_GATEWAY_THREADS=${RALLY_GATEWAY_THREADS:-2 (default)};"
-settings+=" llm-proxy RALLY_LLM_PROXY_HTTP_THREADS=${RALLY_LLM_PROXY_HTTP_THREADS:-2 (default)},"
+settings+=" llm-proxy RALLY_LLM_PROXY_HTTP_THREADS=${RALLY_LLM_PROXY_HTTP_THREADS:-1 (default)},"
 settings+=" RALLY_LLM_PROXY_MAX_IDLE_CONNECTIONS=${RALLY_LLM_PROXY_MAX_IDLE_CONNECTIONS:-32 (default)};"
 settings+=" ${compilers:-0} compiler processes (cc1plus) running at the start"
 [[ -z ${BENCH_NOTE:-} ]] || settings+="; $BENCH_NOTE"

@@ -56,7 +56,9 @@ LlmProxySettings LlmProxySettings::from(const common::ConfigSource& config) {
   settings.engine.simulator_api_key =
       config.get_nonempty_string("RALLY_LLM_PROXY_SIMULATOR_API_KEY", settings.engine.simulator_api_key);
 
-  settings.http.threads = static_cast<std::size_t>(config.get_int("RALLY_LLM_PROXY_HTTP_THREADS", 2, 1, 64));
+  // One I/O thread by default: at hundreds of streams the cost is thread hand-offs, not I/O, and one
+  // thread halved the proxy's CPU per event in the 500-stream benchmark (docs/benchmarks.md).
+  settings.http.threads = static_cast<std::size_t>(config.get_int("RALLY_LLM_PROXY_HTTP_THREADS", 1, 1, 64));
   settings.http.max_idle_per_origin =
       static_cast<std::size_t>(config.get_int("RALLY_LLM_PROXY_MAX_IDLE_CONNECTIONS", 32, 0, 10'000));
   settings.http.extra_ca_file = config.get_string("RALLY_LLM_PROXY_EXTRA_CA_FILE", "");
