@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -384,15 +385,22 @@ struct Routes {
   // Last: destroyed first, waiting for the calls in flight while everything else still exists.
   std::unique_ptr<CallCounter> calls = std::make_unique<CallCounter>();
 
+  // The body of /llm_request or /llm_request_streaming, or nullopt once a 400 has been sent for it.
+  static std::optional<SimpleLlmRequest> parse_or_reject(const ExchangePtr& exchange,
+                                                         Clock::time_point started) {
+    common::Result<SimpleLlmRequest> parsed = parse_simple_request(exchange->request().body());
+    if (parsed.ok()) return std::move(parsed).value();
+    exchange->respond(with_overhead(http::error_response(parsed.error(), exchange->request().request_id()),
+                                    elapsed_ms(started)));
+    return std::nullopt;
+  }
+
   void llm_request(const ExchangePtr& exchange) const {
     const Clock::time_point started = Clock::now();
     const std::string& request_id = exchange->request().request_id();
-    auto parsed = parse_simple_request(exchange->request().body());
-    if (!parsed) {
-      return exchange->respond(
-          with_overhead(http::error_response(parsed.error(), request_id), elapsed_ms(started)));
-    }
-    v1::CompleteRequest request = complete_request_for(parsed.value());
+    std::optional<SimpleLlmRequest> parsed = parse_or_reject(exchange, started);
+    if (!parsed) return;
+    v1::CompleteRequest request = complete_request_for(*parsed);
     complete(
         *stub, *calls, exchange, started, std::move(request), settings.completion_timeout,
         [message = std::move(parsed->message)](const v1::CompleteResponse& reply, double) {
@@ -404,12 +412,9 @@ struct Routes {
   void llm_request_streaming(const ExchangePtr& exchange) const {
     const Clock::time_point started = Clock::now();
     const std::string& request_id = exchange->request().request_id();
-    auto parsed = parse_simple_request(exchange->request().body());
-    if (!parsed) {
-      return exchange->respond(
-          with_overhead(http::error_response(parsed.error(), request_id), elapsed_ms(started)));
-    }
-    stream(*stub, *calls, settings, exchange, started, complete_request_for(parsed.value()),
+    std::optional<SimpleLlmRequest> parsed = parse_or_reject(exchange, started);
+    if (!parsed) return;
+    stream(*stub, *calls, settings, exchange, started, complete_request_for(*parsed),
            std::make_unique<RallyStreamFormat>(parsed->model, request_id));
   }
 
