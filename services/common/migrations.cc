@@ -1,7 +1,5 @@
 #include "services/common/migrations.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <cstdint>
 #include <map>
@@ -10,29 +8,10 @@
 #include <pqxx/transaction>
 #include <string>
 
+#include "services/common/digest.h"
+
 namespace rally::common {
 namespace {
-
-std::array<unsigned char, 32> sha256(std::string_view text) {
-  std::array<unsigned char, 32> digest{};
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1 ||
-      length != digest.size()) {
-    throw std::runtime_error("SHA-256 failed in OpenSSL");
-  }
-  return digest;
-}
-
-std::string sha256_hex(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(64);
-  for (const unsigned char byte : sha256(text)) {
-    hex += kHex[byte >> 4];
-    hex += kHex[byte & 0xf];
-  }
-  return hex;
-}
 
 // Advisory lock keys are one bigint namespace shared by the whole cluster; hashing a prefixed name keeps
 // ours stable across releases and unlikely to collide with anyone else's.

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
-#include <openssl/evp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -15,6 +14,8 @@
 #include <set>
 #include <system_error>
 #include <utility>
+
+#include "services/common/digest.h"
 
 namespace rally::common {
 namespace {
@@ -170,17 +171,6 @@ bool closed_by_server(const redisContext& context) {
   return ::poll(&socket, 1, 0) != 0;
 }
 
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    text += kDigits[bytes[i] >> 4];
-    text += kDigits[bytes[i] & 0xf];
-  }
-  return text;
-}
-
 }  // namespace
 
 RedisSettings RedisSettings::from(const ConfigSource& config) {
@@ -197,14 +187,8 @@ RedisSettings RedisSettings::from(const ConfigSource& config) {
   return settings;
 }
 
-RedisScript::RedisScript(std::string source) : source_(std::move(source)) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(source_.data(), source_.size(), digest, &length, EVP_sha1(), nullptr) != 1) {
-    throw std::runtime_error("SHA-1 failed in OpenSSL");
-  }
-  sha1_ = hex(digest, length);
-}
+RedisScript::RedisScript(std::string source)
+    : source_(std::move(source)), sha1_(sha1_hex(source_)) {}
 
 struct RedisClient::Impl {
   explicit Impl(RedisSettings s) : settings(std::move(s)) {}
