@@ -8,22 +8,17 @@
 #include <cstdint>
 #include <map>
 #include <optional>
-#include <pqxx/connection>
-#include <pqxx/nontransaction>
-#include <pqxx/result>
+#include <pqxx/row>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "migrations/rally_arena.h"
 #include "services/arena/domain/elo.h"
 #include "services/arena/domain/leaderboard.h"
-#include "services/common/migrations.h"
 #include "services/common/pg_pool.h"
-#include "tests/support/test_env.h"
+#include "tests/unit/arena/storage/arena_test_database.h"
 
 namespace {
 
@@ -40,36 +35,13 @@ using rally::arena::VoteOutcome;
 using rally::arena::VoteRecord;
 using rally::common::ErrorCode;
 using rally::common::PgPool;
-using rally::common::PostgresSettings;
-using rally::testing::ScratchDatabase;
-using std::chrono::milliseconds;
 
 constexpr double kInitial = 1200;
 
-PostgresSettings pool_settings(std::string url) {
-  PostgresSettings settings;
-  settings.url = std::move(url);
-  settings.pool_size = 8;
-  settings.connect_timeout = milliseconds(1000);
-  settings.acquire_timeout = milliseconds(5000);
-  return settings;
-}
+// A scratch arena database and a store on it.
+struct MigratedDatabase : rally::testing::ArenaTestDatabase {
+  explicit MigratedDatabase(PgVoteStore::Settings settings = {}) : store(pool, settings) {}
 
-// A scratch database with the arena schema, a pool and a store on it.
-struct MigratedDatabase {
-  explicit MigratedDatabase(PgVoteStore::Settings settings = {}) : store(pool, settings) {
-    pqxx::connection connection(database.url());
-    rally::common::apply_migrations(connection, "arena", rally::arena::migrations());
-  }
-
-  std::int64_t count_votes() {
-    pqxx::connection connection(database.url());
-    pqxx::nontransaction tx(connection);
-    return tx.exec1("SELECT count(*) FROM arena.votes")[0].as<std::int64_t>();
-  }
-
-  ScratchDatabase database;
-  PgPool pool{pool_settings(database.url())};
   PgVoteStore store;
 };
 
@@ -203,10 +175,8 @@ TEST_CASE("a vote updates both ratings as apply_vote says and stores one row", "
   CHECK(stored.rating_b_after == expected.new_b);
   CHECK_FALSE(votes.value()[1].battle_id.has_value());
 
-  pqxx::connection connection(db.database.url());
-  pqxx::nontransaction tx(connection);
   const pqxx::row row =
-      tx.exec1("SELECT voter_key_hash, idempotency_key IS NULL FROM arena.votes ORDER BY id LIMIT 1");
+      db.row("SELECT voter_key_hash, idempotency_key IS NULL FROM arena.votes ORDER BY id LIMIT 1");
   CHECK(row[0].as<std::string>() == "hash-1");
   CHECK(row[1].as<bool>());
 }
@@ -356,8 +326,7 @@ TEST_CASE("votes on one pair in opposite orders do not deadlock", "[vote_store][
 }
 
 TEST_CASE("an unreachable PostgreSQL is DATABASE_ERROR", "[vote_store]") {
-  PgPool pool(pool_settings("postgresql://rally@127.0.0.1:" + std::to_string(rally::testing::free_port()) +
-                            "/rally"));
+  PgPool pool(rally::testing::arena_pool_settings(rally::testing::unreachable_postgres_url()));
   PgVoteStore store(pool, {});
   const auto recorded = store.record_vote(vote("alpha", "beta", VoteOutcome::kTie), {});
   REQUIRE_FALSE(recorded.ok());
@@ -368,13 +337,7 @@ TEST_CASE("an unreachable PostgreSQL is DATABASE_ERROR", "[vote_store]") {
 }
 
 TEST_CASE("PgVoteStore refuses settings out of range", "[vote_store]") {
-  PgPool pool(pool_settings("postgresql://rally@127.0.0.1:1/never-contacted"));
-  PgVoteStore::Settings no_attempts;
-  no_attempts.attempts = 0;
-  CHECK_THROWS_AS(PgVoteStore(pool, no_attempts), std::invalid_argument);
-  PgVoteStore::Settings no_timeout;
-  no_timeout.statement_timeout = milliseconds(0);
-  CHECK_THROWS_AS(PgVoteStore(pool, no_timeout), std::invalid_argument);
+  rally::testing::check_refuses_settings_out_of_range<PgVoteStore>();
 }
 
 }  // namespace
