@@ -1,6 +1,8 @@
 #include "gateway/gateway.h"
 
+#include "gateway/routes/arena_routes.h"
 #include "gateway/routes/health_routes.h"
+#include "gateway/routes/leaderboard_ws.h"
 #include "gateway/routes/llm_routes.h"
 
 namespace rally::gateway {
@@ -11,6 +13,9 @@ http::Router make_router(const GatewaySettings& settings, const upstream::Upstre
   http::Router router;
   routes::add_health_routes(router, readiness, registry);
   routes::add_llm_routes(router, channels.llm_proxy(), settings.llm);
+  routes::add_arena_routes(router, channels.arena(),
+                           {settings.arena_timeout, settings.llm.stream_timeout, settings.llm.sse_heartbeat});
+  routes::add_leaderboard_websocket(router, channels.arena(), settings.redis, settings.arena_timeout);
   return router;
 }
 

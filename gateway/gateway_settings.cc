@@ -33,6 +33,9 @@ GatewaySettings GatewaySettings::from(const common::ConfigSource& config) {
       "RALLY_GATEWAY_LLM_MODELS_TIMEOUT", defaults.llm.models_timeout, milliseconds(10), seconds(60));
   settings.llm.sse_heartbeat = config.get_duration("RALLY_GATEWAY_SSE_HEARTBEAT", defaults.llm.sse_heartbeat,
                                                    milliseconds(10), minutes(10));
+  settings.arena_timeout = config.get_duration("RALLY_GATEWAY_ARENA_TIMEOUT", defaults.arena_timeout,
+                                               milliseconds(10), seconds(60));
+  settings.redis = common::RedisSettings::from(config);
 
   settings.upstreams.llm_proxy =
       config.get_host_port("RALLY_LLM_PROXY_ADDR", defaults.upstreams.llm_proxy.to_string());

@@ -6,6 +6,7 @@
 #include "gateway/http/http_server.h"
 #include "gateway/routes/llm_routes.h"
 #include "gateway/upstream/upstream_channels.h"
+#include "services/common/redis_client.h"
 
 namespace rally::common {
 class ConfigSource;
@@ -24,6 +25,11 @@ struct GatewaySettings {
   // Deadlines and the SSE heartbeat of the LLM routes. RALLY_GATEWAY_LLM_TIMEOUT,
   // RALLY_GATEWAY_LLM_STREAM_TIMEOUT, RALLY_GATEWAY_LLM_MODELS_TIMEOUT, RALLY_GATEWAY_SSE_HEARTBEAT
   routes::LlmRouteSettings llm;
+  // Deadline of each call to the arena. RALLY_GATEWAY_ARENA_TIMEOUT
+  std::chrono::milliseconds arena_timeout{5000};
+  // Where live updates come from (the leaderboard WebSocket). RALLY_REDIS_ADDR, RALLY_REDIS_PASSWORD,
+  // RALLY_REDIS_CONNECT_TIMEOUT, RALLY_REDIS_COMMAND_TIMEOUT, RALLY_REDIS_RECONNECT_BACKOFF
+  common::RedisSettings redis;
   // How long requests in progress may finish after SIGTERM/SIGINT. RALLY_SHUTDOWN_DRAIN
   std::chrono::milliseconds shutdown_drain{10000};
 

@@ -4,7 +4,6 @@
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -16,6 +15,8 @@
 #include "gateway/http/exchange.h"
 #include "gateway/http/router.h"
 #include "gateway/routes/llm_payloads.h"
+#include "gateway/routes/upstream_relay.h"
+#include "gateway/upstream/call_counter.h"
 #include "gateway/upstream/upstream_call.h"
 #include "rally/v1/llm_proxy.grpc.pb.h"
 #include "services/common/grpc_status.h"
@@ -25,25 +26,19 @@ namespace rally::gateway::routes {
 namespace {
 
 namespace json = boost::json;
-using Clock = std::chrono::steady_clock;
-using ExchangePtr = std::shared_ptr<http::Exchange>;
 using Stub = v1::LlmProxy::Stub;
+using relay::CallCounter;
+using relay::Clock;
+using relay::elapsed_ms;
+using relay::ExchangePtr;
+using relay::RallyStreamFormat;
+using relay::StreamFormat;
+using relay::with_overhead;
 
-constexpr std::string_view kOverheadHeader = "X-Rally-Overhead-Ms";
-constexpr std::string_view kEventStreamType = "text/event-stream; charset=utf-8";
 // /v1 responses name LlamaRally in the one validation message that is not OpenAI's own (n other than 1).
 constexpr std::string_view kServerName = "LlamaRally";
 // Every chunk of a /v1 stream needs a fingerprint before the llm-proxy says which model served it.
 constexpr std::string_view kSystemFingerprint = "fp_llamarally";
-
-double elapsed_ms(Clock::time_point started) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-}
-
-http::Response with_overhead(http::Response response, double overhead_ms) {
-  response.headers.set(std::string(kOverheadHeader), format_milliseconds(overhead_ms));
-  return response;
-}
 
 http::Response openai_response(const OpenAiError& error) {
   return http::Response::json(error.status, error.body());
@@ -55,84 +50,11 @@ openai_wire::ResponseIdentity openai_identity(const http::Request& request, std:
           std::string(model), std::string(kSystemFingerprint)};
 }
 
-// ---- Calls in flight --------------------------------------------------------------------------------------
-
-// Counts the gRPC calls in flight. Their callbacks run on gRPC's threads, so the routes (and with them the
-// gateway and the process) wait for the last one before they go away; deadlines bound the wait.
-class CallCounter {
- public:
-  CallCounter() = default;
-  CallCounter(const CallCounter&) = delete;
-  CallCounter& operator=(const CallCounter&) = delete;
-  ~CallCounter() {
-    std::unique_lock lock(mutex_);
-    idle_.wait(lock, [this] { return count_ == 0; });
-  }
-
-  // Held by a call for its whole life: the first member, so it is released last.
-  class Guard {
-   public:
-    explicit Guard(CallCounter& counter) : counter_(counter) {
-      std::lock_guard lock(counter_.mutex_);
-      ++counter_.count_;
-    }
-    ~Guard() {
-      // Notified under the lock: the counter may be destroyed as soon as the lock is released.
-      std::lock_guard lock(counter_.mutex_);
-      --counter_.count_;
-      counter_.idle_.notify_all();
-    }
-    Guard(const Guard&) = delete;
-    Guard& operator=(const Guard&) = delete;
-
-   private:
-    CallCounter& counter_;
-  };
-
- private:
-  std::mutex mutex_;
-  std::condition_variable idle_;
-  int count_ = 0;
-};
-
-// ---- Unary calls ------------------------------------------------------------------------------------------
-
-// One unary call on behalf of an exchange: its request id and deadline, cancelled when the client goes
-// away. `render` builds the answer from the status and the reply on the gRPC callback thread.
-template <typename Request, typename Reply>
-struct UnaryCall {
-  explicit UnaryCall(CallCounter& calls) : guard(calls) {}
-
-  CallCounter::Guard guard;
-  ExchangePtr exchange;
-  Clock::time_point started;
-  grpc::ClientContext context;
-  Request request;
-  Reply reply;
-};
-
-template <typename Request, typename Reply, typename Invoke, typename Render>
-void call_unary(CallCounter& calls, const ExchangePtr& exchange, Clock::time_point started, Request request,
-                std::chrono::milliseconds timeout, Invoke invoke, Render render) {
-  auto call = std::make_shared<UnaryCall<Request, Reply>>(calls);
-  call->exchange = exchange;
-  call->started = started;
-  call->request = std::move(request);
-  upstream::prepare_call(call->context, exchange->request().request_id(), timeout);
-  exchange->on_cancel([weak = std::weak_ptr(call)] {
-    if (auto alive = weak.lock()) alive->context.TryCancel();
-  });
-  invoke(&call->context, &call->request, &call->reply,
-         [call, render = std::move(render)](const grpc::Status& status) {
-           call->exchange->respond(render(status, call->reply, call->started));
-         });
-}
-
 void complete(Stub& stub, CallCounter& calls, const ExchangePtr& exchange, Clock::time_point started,
               v1::CompleteRequest request, std::chrono::milliseconds timeout,
               std::function<http::Response(const v1::CompleteResponse& reply, double overhead)> on_success,
               std::function<http::Response(const grpc::Status& status)> on_failure) {
-  call_unary<v1::CompleteRequest, v1::CompleteResponse>(
+  relay::call_unary<v1::CompleteRequest, v1::CompleteResponse>(
       calls, exchange, started, std::move(request), timeout,
       [&stub](grpc::ClientContext* call_context, const v1::CompleteRequest* call_request,
               v1::CompleteResponse* call_reply, std::function<void(grpc::Status)> done) {
@@ -146,40 +68,16 @@ void complete(Stub& stub, CallCounter& calls, const ExchangePtr& exchange, Clock
       });
 }
 
-// ---- Streams ----------------------------------------------------------------------------------------------
-
-// The bytes of one kind of stream: the seed's SSE events or OpenAI's chunks.
-class StreamFormat {
- public:
-  virtual ~StreamFormat() = default;
-  // What goes out before the first content (OpenAI's role chunk).
-  virtual std::string opening() const { return {}; }
-  virtual std::string delta(std::string_view text) const = 0;
-  virtual std::string end(const v1::StreamCompleteResponse::End& end, double overhead_ms) const = 0;
-  // A failure once the headers are out: an event, after which the stream ends.
-  virtual std::string failure_event(const common::Error& error) const = 0;
-  // A failure before the headers went out: a whole response.
-  virtual http::Response failure_response(const grpc::Status& status) const = 0;
-};
-
-class RallyStreamFormat final : public StreamFormat {
- public:
-  RallyStreamFormat(std::string model, std::string request_id)
-      : model_(std::move(model)), request_id_(std::move(request_id)) {}
-
-  std::string delta(std::string_view text) const override { return sse_delta_event(text, model_); }
-  std::string end(const v1::StreamCompleteResponse::End& end, double overhead_ms) const override {
-    return sse_done_event(end, overhead_ms);
-  }
-  std::string failure_event(const common::Error& error) const override { return sse_error_event(error); }
-  http::Response failure_response(const grpc::Status& status) const override {
-    return http::error_response(status, request_id_);
-  }
-
- private:
-  std::string model_;
-  std::string request_id_;
-};
+void stream(Stub& stub, CallCounter& calls, const LlmRouteSettings& settings, const ExchangePtr& exchange,
+            Clock::time_point started, v1::CompleteRequest request, std::unique_ptr<StreamFormat> format) {
+  relay::relay_stream(
+      calls, exchange, started,
+      [&stub, request = std::move(request)](grpc::ClientContext* context,
+                                            grpc::ClientReadReactor<v1::StreamCompleteResponse>* reactor) {
+        stub.async()->StreamComplete(context, &request, reactor);
+      },
+      std::move(format), relay::StreamSettings{settings.stream_timeout, settings.sse_heartbeat});
+}
 
 class OpenAiStreamFormat final : public StreamFormat {
  public:
@@ -207,175 +105,6 @@ class OpenAiStreamFormat final : public StreamFormat {
   openai_wire::ResponseIdentity identity_;
   bool include_usage_;
 };
-
-// One StreamComplete call relayed to the client. One read is in flight at a time, and the next starts only
-// once the previous event reached the socket, so a slow client slows the llm-proxy (and the provider
-// behind it) instead of growing a buffer. The headers go out with the first event, or with the first
-// heartbeat when the first token is slow; a failure before that is answered as a plain response.
-class StreamCall final : public grpc::ClientReadReactor<v1::StreamCompleteResponse>,
-                         public std::enable_shared_from_this<StreamCall> {
- public:
-  StreamCall(CallCounter& calls, ExchangePtr exchange, Clock::time_point started, v1::CompleteRequest request,
-             std::unique_ptr<StreamFormat> format)
-      : guard_(calls),
-        exchange_(std::move(exchange)),
-        started_(started),
-        request_(std::move(request)),
-        format_(std::move(format)) {}
-
-  void start(Stub& stub, const LlmRouteSettings& settings) {
-    self_ = shared_from_this();  // released in OnDone
-    heartbeat_ = settings.sse_heartbeat;
-    upstream::prepare_call(context_, exchange_->request().request_id(), settings.stream_timeout);
-    exchange_->on_cancel([weak = weak_from_this()] {
-      if (auto call = weak.lock()) call->context_.TryCancel();
-    });
-    stub.async()->StreamComplete(&context_, &request_, this);
-    // Reads are started from write callbacks, outside the reactions: the hold keeps OnDone back until the
-    // last of them (RemoveHold when reading ends).
-    AddHold();
-    StartRead(&event_);
-    StartCall();
-    schedule_heartbeat();
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      RemoveHold();  // the stream ended; OnDone has the status
-      return;
-    }
-    std::string chunk;
-    {
-      std::lock_guard lock(mutex_);
-      if (event_.has_delta()) {
-        first_delta_seen_ = true;
-        chunk = open_locked() + format_->delta(event_.delta().text());
-      } else if (event_.has_end()) {
-        end_seen_ = true;
-        const v1::StreamCompleteResponse::End& end = event_.end();
-        chunk =
-            open_locked() + format_->end(end, overhead_ms(Clock::now() - started_, end.timing().upstream()));
-      }
-    }
-    if (chunk.empty()) {
-      StartRead(&event_);  // an event this gateway does not know: skip it
-      return;
-    }
-    // A chunk write() refuses drops the callback at once, ending the reads through the continuation.
-    auto next = std::make_shared<Continuation>(shared_from_this());
-    exchange_->write(std::move(chunk), [next](bool written) { next->run(written); });
-  }
-
-  void OnDone(const grpc::Status& status) override {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-      // An OK status without the End event breaks the contract: report it rather than end silently.
-      const grpc::Status outcome = status.ok() && !end_seen_ ? missing_end() : status;
-      if (!headers_sent_) {
-        // Nothing was sent (the End event sends the headers): a plain error response still fits.
-        exchange_->respond(with_overhead(format_->failure_response(outcome), elapsed_ms(started_)));
-      } else {
-        if (!outcome.ok()) exchange_->write(format_->failure_event(common::from_grpc_status(outcome)));
-        exchange_->finish();
-      }
-    }
-    self_.reset();  // may destroy this call: nothing may follow
-  }
-
- private:
-  // What follows a relayed event: the next read once the event is written, or the end of reading when the
-  // client is gone. Also when the write callback is dropped unrun (a refused chunk, or a connection whose
-  // I/O stopped at shutdown), so the call always reaches OnDone.
-  class Continuation {
-   public:
-    explicit Continuation(std::shared_ptr<StreamCall> call) : call_(std::move(call)) {}
-    ~Continuation() {
-      if (call_) call_->stop_reading();
-    }
-    Continuation(const Continuation&) = delete;
-    Continuation& operator=(const Continuation&) = delete;
-
-    void run(bool written) {
-      const std::shared_ptr<StreamCall> call = std::move(call_);
-      if (written) {
-        call->StartRead(&call->event_);
-      } else {
-        call->stop_reading();
-      }
-    }
-
-   private:
-    std::shared_ptr<StreamCall> call_;
-  };
-
-  static grpc::Status missing_end() {
-    return grpc::Status(grpc::StatusCode::INTERNAL, "The llm-proxy ended the stream without a result");
-  }
-
-  // The client is gone: stop reading and let the call end.
-  void stop_reading() {
-    context_.TryCancel();
-    RemoveHold();
-  }
-
-  // Sends the headers if they are not out yet; returns what must precede the next content.
-  std::string open_locked() {
-    send_headers_locked();
-    if (opened_) return {};
-    opened_ = true;
-    return format_->opening();
-  }
-
-  void send_headers_locked() {
-    if (headers_sent_) return;
-    headers_sent_ = true;
-    exchange_->start_stream(200,
-                            http::Headers{
-                                {"Content-Type", std::string(kEventStreamType)},
-                                {"Cache-Control", "no-cache"},
-                                {"X-Accel-Buffering", "no"},
-                                {std::string(kOverheadHeader), format_milliseconds(elapsed_ms(started_))},
-                            });
-  }
-
-  void schedule_heartbeat() {
-    exchange_->run_after(heartbeat_, [weak = weak_from_this()] {
-      if (auto call = weak.lock()) call->heartbeat();
-    });
-  }
-
-  void heartbeat() {
-    std::lock_guard lock(mutex_);
-    if (first_delta_seen_ || end_seen_ || done_) return;
-    send_headers_locked();
-    exchange_->write(std::string(kSseHeartbeat));
-    schedule_heartbeat();
-  }
-
-  const CallCounter::Guard guard_;  // first: released last
-  const ExchangePtr exchange_;
-  const Clock::time_point started_;
-  grpc::ClientContext context_;
-  const v1::CompleteRequest request_;
-  v1::StreamCompleteResponse event_;
-  const std::unique_ptr<StreamFormat> format_;
-  std::chrono::milliseconds heartbeat_{0};
-  std::shared_ptr<StreamCall> self_;
-
-  std::mutex mutex_;  // the gRPC thread (events, end) and the I/O thread (heartbeats) both send
-  bool headers_sent_ = false;
-  bool opened_ = false;
-  bool first_delta_seen_ = false;
-  bool end_seen_ = false;
-  bool done_ = false;
-};
-
-void stream(Stub& stub, CallCounter& calls, const LlmRouteSettings& settings, const ExchangePtr& exchange,
-            Clock::time_point started, v1::CompleteRequest request, std::unique_ptr<StreamFormat> format) {
-  auto call = std::make_shared<StreamCall>(calls, exchange, started, std::move(request), std::move(format));
-  call->start(stub, settings);
-}
 
 // ---- Handlers ---------------------------------------------------------------------------------------------
 
@@ -456,7 +185,7 @@ struct Routes {
   // GET /v1/models and GET /v1/models/{model}; `model` is empty for the list.
   void models(const ExchangePtr& exchange, std::string model) const {
     v1::ListModelsRequest request;
-    call_unary<v1::ListModelsRequest, v1::ListModelsResponse>(
+    relay::call_unary<v1::ListModelsRequest, v1::ListModelsResponse>(
         *calls, exchange, Clock::now(), request, settings.models_timeout,
         [stub = stub](grpc::ClientContext* context, const v1::ListModelsRequest* list_request,
                       v1::ListModelsResponse* reply, std::function<void(grpc::Status)> done) {

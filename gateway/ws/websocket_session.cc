@@ -7,6 +7,7 @@
 #include <boost/beast/websocket.hpp>
 #include <deque>
 #include <exception>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -187,6 +188,9 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
     if (ec) {
       return abort();  // the pending read reports the end
     }
+    if (!open_) {
+      return;  // the connection ended while this message was being written
+    }
     if (!outbox_.empty()) {
       return write_next();
     }
@@ -224,7 +228,8 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
     }
     open_ = false;
     channel_->mark_closed();
-    outbox_.clear();
+    // A message being written stays until its write completes: Beast still reads it, and on_write pops it.
+    outbox_.erase(writing_ ? std::next(outbox_.begin()) : outbox_.begin(), outbox_.end());
     try {
       handler_->on_close();
     } catch (const std::exception& e) {

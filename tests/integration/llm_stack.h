@@ -1,6 +1,7 @@
 // The LLM path of the stack for integration tests: the real LLM simulator, rally-llm-proxy (every model of
-// deploy/models.json routed to the simulator, usage in a scratch PostgreSQL database) and rally-gateway,
-// plus helpers to read their answers. Included by the integration tests, which define the RALLY_*_BIN paths.
+// deploy/models.json routed to the simulator, usage in a scratch PostgreSQL database), optionally
+// rally-arena, and rally-gateway, plus helpers to read their answers. Included by the integration tests,
+// which define the RALLY_*_BIN paths.
 #pragma once
 
 #include <arpa/inet.h>
@@ -110,12 +111,22 @@ inline std::string read_file(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-// The simulator, the llm-proxy and the gateway, started in that order and stopped in reverse.
+struct StackOptions {
+  // A heartbeat far longer than any test's wait keeps the stream tests that expect none deterministic.
+  std::string sse_heartbeat = "10s";
+  // Given to every service and the gateway, over the stack's own settings (a catalog of the test's own).
+  std::map<std::string, std::string> extra_env;
+  // Also start rally-arena (between the llm-proxy and the gateway), sharing the database and Redis.
+  bool arena = false;
+};
+
+// The simulator, the llm-proxy (and the arena) and the gateway, started in that order and stopped in reverse.
 class LlmStack {
  public:
-  // A heartbeat far longer than any test's wait keeps the stream tests that expect none deterministic.
-  // `extra_env` is given to the llm-proxy and the gateway on top of the stack's own settings.
-  explicit LlmStack(std::string sse_heartbeat = "10s", std::map<std::string, std::string> extra_env = {}) {
+  explicit LlmStack(std::string sse_heartbeat = "10s", std::map<std::string, std::string> extra_env = {})
+      : LlmStack(StackOptions{std::move(sse_heartbeat), std::move(extra_env), false}) {}
+
+  explicit LlmStack(const StackOptions& options) {
     start_simulator();
     proxy_port_ = free_port();
     const int proxy_port = proxy_port_;
@@ -132,18 +143,32 @@ class LlmStack {
         {"RALLY_HEALTH_CHECK_INTERVAL", "200ms"},
         {"RALLY_SHUTDOWN_DRAIN", "2s"},
     };
-    env.merge(extra_env);
+    for (const auto& [key, value] : options.extra_env) env[key] = value;  // the options win
     processes_.emplace_back("llm-proxy",
                             ChildProcess({RALLY_LLM_PROXY_BIN}, env, logs_.file("llm-proxy.log")));
 
+    if (options.arena) {
+      arena_port_ = free_port();
+      env["RALLY_ARENA_ADDR"] = "127.0.0.1:" + std::to_string(arena_port_);
+      env.try_emplace("RALLY_ARENA_METRICS_ADDR", "127.0.0.1:" + std::to_string(free_port()));
+      processes_.emplace_back("arena", ChildProcess({RALLY_ARENA_BIN}, env, logs_.file("arena.log")));
+    }
+
     gateway_port_ = free_port();
     env["RALLY_GATEWAY_ADDR"] = "127.0.0.1:" + std::to_string(gateway_port_);
-    env["RALLY_GATEWAY_SSE_HEARTBEAT"] = sse_heartbeat;
+    env["RALLY_GATEWAY_SSE_HEARTBEAT"] = options.sse_heartbeat;
     processes_.emplace_back("gateway", ChildProcess({RALLY_GATEWAY_BIN}, env, logs_.file("gateway.log")));
 
-    // The proxy serves once its migrations ran; the gateway's /readyz would wait for all four services.
-    const bool serving =
-        wait_until([&] { return http_request(gateway_port_, "GET", "/v1/models").status == 200; }, 60s);
+    // The proxy serves once its migrations ran; the gateway's /readyz would wait for all four services. The
+    // arena is ready once it stored the catalog's models, which the leaderboard then lists.
+    const bool serving = wait_until(
+        [&] {
+          if (http_request(gateway_port_, "GET", "/v1/models").status != 200) return false;
+          if (!options.arena) return true;
+          const HttpResult board = http_request(gateway_port_, "GET", "/leaderboard");
+          return board.status == 200 && board.body != "[]";
+        },
+        60s);
     INFO(logs());
     REQUIRE(serving);
   }
@@ -162,6 +187,8 @@ class LlmStack {
   int gateway_port() const { return gateway_port_; }
   int simulator_port() const { return simulator_port_; }
   int proxy_port() const { return proxy_port_; }
+  int arena_port() const { return arena_port_; }
+  const std::string& database_url() const { return database_.url(); }
 
   // What the simulator answers for one user message, asked directly.
   std::string simulator_text(std::string_view model, std::string_view prompt) const {
@@ -224,6 +251,7 @@ class LlmStack {
   std::vector<std::pair<std::string, ChildProcess>> processes_;
   int simulator_port_ = 0;
   int proxy_port_ = 0;
+  int arena_port_ = 0;
   int gateway_port_ = 0;
 };
 

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "rally/v1/arena.grpc.pb.h"
+#include "rally/v1/critique.grpc.pb.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/servers.h"
@@ -298,16 +298,16 @@ TEST_CASE("a service waits for PostgreSQL, migrates, and follows its outages", "
 TEST_CASE("RPCs not implemented yet answer UNIMPLEMENTED", "[integration]") {
   ScratchDatabase database;
   Stack stack(database.url(), redis_address().to_string());
-  stack.start("arena");
-  const int port = stack.service_port("arena");
+  stack.start("critique");
+  const int port = stack.service_port("critique");
   REQUIRE(wait_until([&] { return grpc_health(port) == "SERVING"; }, 30s));
 
-  auto stub = v1::Arena::NewStub(
+  auto stub = v1::Critique::NewStub(
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + 2s);
-  v1::RandomPairResponse response;
-  const grpc::Status status = stub->RandomPair(&context, v1::RandomPairRequest{}, &response);
+  v1::CriticizeResponse response;
+  const grpc::Status status = stub->Criticize(&context, v1::CriticizeRequest{}, &response);
   CHECK(status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
 }
 

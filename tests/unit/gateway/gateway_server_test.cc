@@ -25,6 +25,7 @@ GatewaySettings test_settings() {
   settings.upstreams.arena = {"127.0.0.1", testing::unused_port()};
   settings.upstreams.scoring = {"127.0.0.1", testing::unused_port()};
   settings.upstreams.critique = {"127.0.0.1", testing::unused_port()};
+  settings.redis.address = {"127.0.0.1", testing::unused_port()};
   settings.ready_timeout = 500ms;
   settings.shutdown_drain = 2s;
   return settings;

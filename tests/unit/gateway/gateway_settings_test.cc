@@ -31,6 +31,9 @@ TEST_CASE("gateway settings default to the documented values", "[gateway_setting
   CHECK(settings.llm.stream_timeout == 300s);
   CHECK(settings.llm.models_timeout == 5s);
   CHECK(settings.llm.sse_heartbeat == 10s);
+  CHECK(settings.arena_timeout == 5s);
+  CHECK(settings.redis.address == HostPort{"127.0.0.1", 56379});
+  CHECK(settings.redis.password.empty());
   CHECK(settings.upstreams.llm_proxy == HostPort{"127.0.0.1", 50051});
   CHECK(settings.upstreams.arena == HostPort{"127.0.0.1", 50052});
   CHECK(settings.upstreams.scoring == HostPort{"127.0.0.1", 50053});
@@ -50,6 +53,12 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
       {"RALLY_GATEWAY_LLM_STREAM_TIMEOUT", "10m"},
       {"RALLY_GATEWAY_LLM_MODELS_TIMEOUT", "2s"},
       {"RALLY_GATEWAY_SSE_HEARTBEAT", "15s"},
+      {"RALLY_GATEWAY_ARENA_TIMEOUT", "750ms"},
+      {"RALLY_REDIS_ADDR", "redis:6380"},
+      {"RALLY_REDIS_PASSWORD", "s3cret"},
+      {"RALLY_REDIS_CONNECT_TIMEOUT", "2s"},
+      {"RALLY_REDIS_COMMAND_TIMEOUT", "150ms"},
+      {"RALLY_REDIS_RECONNECT_BACKOFF", "1s"},
       {"RALLY_LLM_PROXY_ADDR", "llm-proxy:7001"},
       {"RALLY_ARENA_ADDR", "arena:7002"},
       {"RALLY_SCORING_ADDR", "scoring:7003"},
@@ -66,6 +75,12 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
   CHECK(settings.llm.stream_timeout == 10min);
   CHECK(settings.llm.models_timeout == 2s);
   CHECK(settings.llm.sse_heartbeat == 15s);
+  CHECK(settings.arena_timeout == 750ms);
+  CHECK(settings.redis.address == HostPort{"redis", 6380});
+  CHECK(settings.redis.password == "s3cret");
+  CHECK(settings.redis.connect_timeout == 2s);
+  CHECK(settings.redis.command_timeout == 150ms);
+  CHECK(settings.redis.reconnect_backoff == 1s);
   CHECK(settings.upstreams.llm_proxy == HostPort{"llm-proxy", 7001});
   CHECK(settings.upstreams.arena == HostPort{"arena", 7002});
   CHECK(settings.upstreams.scoring == HostPort{"scoring", 7003});
@@ -91,6 +106,9 @@ TEST_CASE("a bad value is refused with its key named", "[gateway_settings]") {
       {"RALLY_GATEWAY_LLM_STREAM_TIMEOUT", "2h"},
       {"RALLY_GATEWAY_LLM_MODELS_TIMEOUT", "5"},
       {"RALLY_GATEWAY_SSE_HEARTBEAT", "1ms"},
+      {"RALLY_GATEWAY_ARENA_TIMEOUT", "2m"},
+      {"RALLY_REDIS_ADDR", "redis"},
+      {"RALLY_REDIS_COMMAND_TIMEOUT", "0ms"},
   };
   for (const auto& [key, value] : bad_values) {
     CAPTURE(key, value);

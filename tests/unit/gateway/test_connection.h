@@ -1,6 +1,7 @@
-// A blocking HTTP/1.1 client over one real connection, for the gateway's server tests: framed requests,
-// raw bytes (malformed or partial requests), responses read whole or piece by piece. Every wait is bounded
-// by the connection's timeout, so a misbehaving server fails a test instead of hanging it.
+// Blocking clients over one real connection, for the gateway's server tests: HTTP/1.1 (framed requests,
+// raw bytes for malformed or partial requests, responses read whole or piece by piece) and WebSocket (text
+// messages). Every wait is bounded by the connection's timeout, so a misbehaving server fails a test
+// instead of hanging it.
 #pragma once
 
 #include <boost/asio/connect.hpp>
@@ -9,6 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <cctype>
 #include <chrono>
 #include <cstdint>
@@ -40,6 +42,28 @@ inline std::uint16_t unused_port() {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
   return acceptor.local_endpoint().port();
+}
+
+// Starts one asynchronous operation on `stream` (given its completion handler) and runs `io` until it
+// completes or `timeout` passes.
+template <typename Start>
+boost::beast::error_code run_bounded(boost::asio::io_context& io, boost::beast::tcp_stream& stream,
+                                     std::chrono::milliseconds timeout, Start start) {
+  boost::beast::error_code result;
+  bool completed = false;
+  stream.expires_after(timeout);
+  start([&](boost::beast::error_code ec, auto&&...) {
+    result = ec;
+    completed = true;
+  });
+  io.restart();
+  io.run();
+  if (!completed) throw std::logic_error("the operation never completed");
+  return result;
+}
+
+inline void check(const boost::beast::error_code& ec, std::string_view what) {
+  if (ec) throw std::runtime_error(std::string(what) + ": " + ec.message());
 }
 
 class TestConnection {
@@ -132,32 +156,9 @@ class TestConnection {
   }
 
  private:
-  // Starts one asynchronous operation (given its completion handler) and runs it to completion or timeout.
   template <typename Start>
   boost::beast::error_code run(Start start) {
-    boost::beast::error_code result;
-    bool completed = false;
-    stream_.expires_after(timeout_);
-    start([&](boost::beast::error_code ec, auto&&...) {
-      result = ec;
-      completed = true;
-    });
-    io_.restart();
-    io_.run();
-    if (!completed) {
-      {
-        { throw std::logic_error("the operation never completed"); }
-      }
-    }
-    return result;
-  }
-
-  static void check(const boost::beast::error_code& ec, std::string_view what) {
-    if (ec) {
-      {
-        { throw std::runtime_error(std::string(what) + ": " + ec.message()); }
-      }
-    }
+    return run_bounded(io_, stream_, timeout_, std::move(start));
   }
 
   ClientResponse snapshot() const {
@@ -183,6 +184,57 @@ class TestConnection {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::string_body>> parser_;
   std::chrono::milliseconds timeout_;
+};
+
+// A WebSocket connection after a completed handshake; messages are text.
+class TestWebSocket {
+ public:
+  TestWebSocket(std::uint16_t port, std::string_view target,
+                std::chrono::milliseconds timeout = std::chrono::seconds(5))
+      : ws_(io_), timeout_(timeout) {
+    const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), port);
+    check(run([&](auto done) { boost::beast::get_lowest_layer(ws_).async_connect(endpoint, done); }),
+          "connect");
+    check(run([&](auto done) { ws_.async_handshake(handshake_, "127.0.0.1", target, done); }), "handshake");
+  }
+
+  // The server's 101 answer.
+  const boost::beast::websocket::response_type& handshake() const { return handshake_; }
+  std::string request_id() const { return std::string(handshake_["X-Request-Id"]); }
+
+  void write(std::string_view text) {
+    check(run([&](auto done) { ws_.async_write(boost::asio::buffer(text), done); }), "write");
+  }
+  std::string read() {
+    boost::beast::flat_buffer buffer;
+    check(run([&](auto done) { ws_.async_read(buffer, done); }), "read");
+    return boost::beast::buffers_to_string(buffer.data());
+  }
+  // True when the server closes the connection with a close frame (after any messages still to come, which
+  // are dropped) within the timeout.
+  bool wait_for_close() {
+    while (true) {
+      boost::beast::flat_buffer buffer;
+      const auto ec = run([&](auto done) { ws_.async_read(buffer, done); });
+      if (ec) return ec == boost::beast::websocket::error::closed;
+    }
+  }
+  // The client's closing handshake.
+  void close() {
+    check(run([&](auto done) { ws_.async_close(boost::beast::websocket::close_code::normal, done); }),
+          "close");
+  }
+
+ private:
+  template <typename Start>
+  boost::beast::error_code run(Start start) {
+    return run_bounded(io_, boost::beast::get_lowest_layer(ws_), timeout_, std::move(start));
+  }
+
+  boost::asio::io_context io_;
+  boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+  std::chrono::milliseconds timeout_;
+  boost::beast::websocket::response_type handshake_;
 };
 
 }  // namespace rally::gateway::testing
