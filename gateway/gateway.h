@@ -3,12 +3,19 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
+#include "gateway/edge/admission.h"
+#include "gateway/edge/rate_limiter.h"
+#include "gateway/edge/token_cache.h"
+#include "gateway/edge/token_store.h"
 #include "gateway/gateway_settings.h"
 #include "gateway/http/http_server.h"
 #include "gateway/http/router.h"
+#include "gateway/routes/token_routes.h"
 #include "gateway/upstream/readiness_checker.h"
 #include "gateway/upstream/upstream_channels.h"
+#include "services/common/pg_pool.h"
 
 namespace rally::common::metrics {
 class Registry;
@@ -34,6 +41,12 @@ class Gateway {
   GatewaySettings settings_;
   upstream::UpstreamChannels channels_;
   upstream::ReadinessChecker readiness_;
+  common::PgPool postgres_;  // the gateway's schema: API tokens
+  edge::TokenStore token_store_;
+  edge::TokenCache token_cache_;  // loads in the background: the gateway starts without PostgreSQL
+  routes::TokenRoutes token_routes_;
+  std::unique_ptr<edge::RateLimiter> rate_limiter_;  // null when rate limits are off
+  edge::Admission admission_;                        // before the router: its routes' handlers go through it
   http::Router router_;
   http::HttpServer server_;
 };

@@ -36,6 +36,18 @@ GatewaySettings GatewaySettings::from(const common::ConfigSource& config) {
   settings.arena_timeout = config.get_duration("RALLY_GATEWAY_ARENA_TIMEOUT", defaults.arena_timeout,
                                                milliseconds(10), seconds(60));
   settings.redis = common::RedisSettings::from(config);
+  settings.postgres = common::PostgresSettings::from(config);
+  settings.tokens.refresh =
+      config.get_duration("RALLY_GATEWAY_TOKEN_REFRESH", defaults.tokens.refresh, seconds(1), minutes(60));
+  settings.tokens.last_used_flush = config.get_duration(
+      "RALLY_GATEWAY_TOKEN_LAST_USED_FLUSH", defaults.tokens.last_used_flush, seconds(1), minutes(60));
+  settings.admission.auth_enabled = config.get_bool("RALLY_GATEWAY_AUTH", defaults.admission.auth_enabled);
+  settings.admission.threads = static_cast<std::size_t>(config.get_int(
+      "RALLY_GATEWAY_ADMISSION_THREADS", static_cast<std::int64_t>(defaults.admission.threads), 1, 256));
+  settings.admission.max_queued = static_cast<std::size_t>(
+      config.get_int("RALLY_GATEWAY_ADMISSION_QUEUE",
+                     static_cast<std::int64_t>(defaults.admission.max_queued), 1, 10'000'000));
+  settings.rate_limits = edge::RateLimitSettings::from(config);
 
   settings.upstreams.llm_proxy =
       config.get_host_port("RALLY_LLM_PROXY_ADDR", defaults.upstreams.llm_proxy.to_string());

@@ -3,9 +3,13 @@
 
 #include <chrono>
 
+#include "gateway/edge/admission.h"
+#include "gateway/edge/rate_limit_classes.h"
+#include "gateway/edge/token_cache.h"
 #include "gateway/http/http_server.h"
 #include "gateway/routes/llm_routes.h"
 #include "gateway/upstream/upstream_channels.h"
+#include "services/common/pg_pool.h"
 #include "services/common/redis_client.h"
 
 namespace rally::common {
@@ -30,6 +34,18 @@ struct GatewaySettings {
   // Where live updates come from (the leaderboard WebSocket). RALLY_REDIS_ADDR, RALLY_REDIS_PASSWORD,
   // RALLY_REDIS_CONNECT_TIMEOUT, RALLY_REDIS_COMMAND_TIMEOUT, RALLY_REDIS_RECONNECT_BACKOFF
   common::RedisSettings redis;
+  // Authentication switch and the admission threads. RALLY_GATEWAY_AUTH, RALLY_GATEWAY_ADMISSION_THREADS,
+  // RALLY_GATEWAY_ADMISSION_QUEUE
+  edge::AdmissionSettings admission;
+  // Rate limits per route class. RALLY_GATEWAY_RATE_LIMITS, RALLY_GATEWAY_RATE_LIMIT_<CLASS> (SCORE, BATCH,
+  // NAMING, COMPARE, LLM, VOTE, CRITIQUE, READ, ADMIN), RALLY_GATEWAY_RATE_LIMIT_CONNECTIONS
+  edge::RateLimitSettings rate_limits;
+  // Where API tokens are stored (schema gateway), the same keys the services read. RALLY_PG_URL,
+  // RALLY_PG_POOL_SIZE, RALLY_PG_CONNECT_TIMEOUT, RALLY_PG_ACQUIRE_TIMEOUT
+  common::PostgresSettings postgres;
+  // How the API token cache refreshes and records use. RALLY_GATEWAY_TOKEN_REFRESH,
+  // RALLY_GATEWAY_TOKEN_LAST_USED_FLUSH
+  edge::TokenCacheSettings tokens;
   // How long requests in progress may finish after SIGTERM/SIGINT. RALLY_SHUTDOWN_DRAIN
   std::chrono::milliseconds shutdown_drain{10000};
 

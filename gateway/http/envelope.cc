@@ -3,6 +3,8 @@
 #include <grpcpp/support/status.h>
 
 #include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
 #include <ctime>
 
 #include "services/common/grpc_status.h"
@@ -37,6 +39,34 @@ Response error_response(const common::Error& error, std::string_view request_id)
 
 Response error_response(const grpc::Status& status, std::string_view request_id) {
   return error_response(common::from_grpc_status(status), request_id);
+}
+
+std::string render_success_envelope(std::string_view data_json, std::string_view request_id,
+                                    std::chrono::system_clock::time_point now, double processing_time_ms) {
+  // Built as text: Boost.JSON writes doubles in exponent form ("1.25E0"), which is valid but reads badly.
+  // JSON has no NaN or infinity; microsecond precision is plenty.
+  const double rounded = std::isfinite(processing_time_ms) && processing_time_ms > 0
+                             ? std::round(processing_time_ms * 1000) / 1000
+                             : 0.0;
+  char milliseconds[32];
+  const auto written = std::to_chars(milliseconds, milliseconds + sizeof milliseconds, rounded);
+  std::string envelope = R"({"success":true,"data":)";
+  envelope += data_json;
+  envelope += R"(,"metadata":{"request_id":)";
+  envelope += boost::json::serialize(boost::json::value(boost::json::string_view(request_id)));
+  envelope += R"(,"timestamp":")";
+  envelope += format_timestamp(now);
+  envelope += R"(","processing_time_ms":)";
+  envelope.append(milliseconds, written.ptr);
+  envelope += "}}";
+  return envelope;
+}
+
+Response success_response(std::string_view data_json, std::string_view request_id,
+                          std::chrono::steady_clock::time_point started, int status) {
+  const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - started;
+  return Response::json(status, render_success_envelope(data_json, request_id,
+                                                        std::chrono::system_clock::now(), elapsed.count()));
 }
 
 std::string format_timestamp(std::chrono::system_clock::time_point time) {

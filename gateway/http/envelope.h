@@ -30,6 +30,19 @@ Response error_response(const common::Error& error, std::string_view request_id)
 // mapping of the gRPC code (UNAVAILABLE -> 503 SERVICE_UNAVAILABLE, DEADLINE_EXCEEDED -> 504 API_TIMEOUT).
 Response error_response(const grpc::Status& status, std::string_view request_id);
 
+// The success envelope of the /api/v1 routes, its counterpart:
+//
+//   {"success":true,"data":{...},
+//    "metadata":{"request_id":"req_...","timestamp":"2026-11-22T10:00:00Z","processing_time_ms":1.25}}
+//
+// `data_json` is serialized JSON (an object, an array or any value), spliced in as it is.
+std::string render_success_envelope(std::string_view data_json, std::string_view request_id,
+                                    std::chrono::system_clock::time_point now, double processing_time_ms);
+// The whole response, stamped with the current time; processing_time_ms counts from `started` (when the
+// handler began).
+Response success_response(std::string_view data_json, std::string_view request_id,
+                          std::chrono::steady_clock::time_point started, int status = 200);
+
 // UTC, whole seconds: "2026-11-22T10:00:00Z".
 std::string format_timestamp(std::chrono::system_clock::time_point time);
 

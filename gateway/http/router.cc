@@ -90,14 +90,20 @@ Router::Route& Router::route_for(std::string_view path_template) {
   return routes_.emplace_back(Route{std::string(path_template), std::move(segments), {}, std::nullopt});
 }
 
-void Router::add(Method method, std::string_view path_template, Handler handler) {
+void Router::add(Method method, std::string_view path_template, Handler handler, edge::RoutePolicy policy) {
   if (!handler) {
     reject(path_template, "empty handler");
   }
   Route& route = route_for(path_template);
-  if (!route.handlers.emplace(method, std::move(handler)).second) {
+  if (route.handlers.contains(method)) {
     reject(path_template, std::string(to_string(method)) + " is already registered");
   }
+  registered_.push_back({method, std::string(path_template), policy});
+  route.handlers.emplace(method, guard_ ? guard_(policy, std::move(handler)) : std::move(handler));
+}
+
+std::vector<RouteInfo> Router::routes() const {
+  return registered_;
 }
 
 void Router::add_websocket(std::string_view path_template, ws::WebSocketFactory factory) {
@@ -109,6 +115,7 @@ void Router::add_websocket(std::string_view path_template, ws::WebSocketFactory 
     reject(path_template, "a WebSocket route is already registered");
   }
   route.websocket = std::move(factory);
+  registered_.push_back({Method::kGet, std::string(path_template), {}, true});
 }
 
 std::vector<std::pair<const Router::Route*, PathParams>> Router::candidates(std::string_view path) const {

@@ -6,12 +6,14 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gateway/edge/access.h"
 #include "gateway/http/exchange.h"
 #include "gateway/http/method.h"
 #include "gateway/http/request.h"
@@ -35,17 +37,35 @@ struct WebSocketMatch {
   PathParams params;
 };
 
+// One registered route, for listings (the OpenAPI coverage test, docs).
+struct RouteInfo {
+  Method method = Method::kGet;
+  std::string path_template;
+  edge::RoutePolicy policy;
+  bool websocket = false;
+};
+
 class Router {
  public:
+  // Wraps each handler at registration with its policy's checks (edge::Admission::guard).
+  using Guard = std::function<Handler(const edge::RoutePolicy& policy, Handler handler)>;
+
+  // Set before routes are added: every handler added afterwards goes through it.
+  void set_guard(Guard guard) { guard_ = std::move(guard); }
+
+  // `policy` says who may call the route and its rate-limit class (public and unlimited by default).
   // Throws std::invalid_argument for a malformed template, a second handler for the same method and
   // template, or a template that differs from a registered one only in parameter names.
-  void add(Method method, std::string_view path_template, Handler handler);
+  void add(Method method, std::string_view path_template, Handler handler, edge::RoutePolicy policy = {});
   // The same rules, for WebSocket upgrade requests (which are GET requests) to `path_template`.
   void add_websocket(std::string_view path_template, ws::WebSocketFactory factory);
 
   // `path` is the raw (still percent-encoded) request path; parameters are decoded in the result.
   RouteMatch match(Method method, std::string_view path) const;
   std::optional<WebSocketMatch> match_websocket(std::string_view path) const;
+
+  // Every (method, template) with its policy, in registration order; WebSocket routes as GET.
+  std::vector<RouteInfo> routes() const;
 
   // "GET, POST": the Allow header of a 405 response.
   static std::string allow_header(const std::vector<Method>& methods);
@@ -67,6 +87,8 @@ class Router {
   std::vector<std::pair<const Route*, PathParams>> candidates(std::string_view path) const;
 
   std::deque<Route> routes_;  // a deque: matches point into routes, which must not move
+  std::vector<RouteInfo> registered_;
+  Guard guard_;
 };
 
 }  // namespace rally::gateway::http

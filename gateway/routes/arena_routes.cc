@@ -28,12 +28,17 @@ struct Routes {
   // Last: destroyed first, waiting for the calls in flight while everything else still exists.
   std::unique_ptr<CallCounter> calls = std::make_unique<CallCounter>();
 
-  // One unary arena call whose successful reply `render` turns into a JSON body (status 200 unless given).
-  // `invoke` starts the call on the stub's async interface: [](auto& async, auto... args) {
-  // async.Vote(args...); }
+  // How a successful reply is answered: the seed's routes send the JSON as it is, /api/v1 routes wrap it in
+  // the success envelope.
+  enum class Body { kBare, kEnvelope };
+
+  // One unary arena call whose successful reply `render` turns into JSON (status 200 unless given).
+  // `invoke` starts the call on the stub's async interface:
+  //   [](auto& async, auto... args) { async.Vote(args...); }
   template <typename Request, typename Reply, typename Invoke>
   void call(const ExchangePtr& exchange, Request request, Invoke invoke,
-            std::function<std::string(const Reply&)> render, int success_status = 200) const {
+            std::function<std::string(const Reply&)> render, Body body = Body::kBare,
+            int success_status = 200) const {
     const std::string request_id = exchange->request().request_id();
     relay::call_unary<Request, Reply>(
         *calls, exchange, Clock::now(), std::move(request), settings.timeout,
@@ -41,10 +46,11 @@ struct Routes {
                               std::function<void(grpc::Status)> done) {
           invoke(*stub->async(), context, call_request, reply, std::move(done));
         },
-        [render = std::move(render), request_id, success_status](const grpc::Status& status,
-                                                                 const Reply& reply, Clock::time_point) {
+        [render = std::move(render), request_id, body, success_status](
+            const grpc::Status& status, const Reply& reply, Clock::time_point started) {
           if (!status.ok()) return http::error_response(status, request_id);
-          return http::Response::json(success_status, render(reply));
+          if (body == Body::kBare) return http::Response::json(success_status, render(reply));
+          return http::success_response(render(reply), request_id, started, success_status);
         });
   }
 
@@ -79,7 +85,7 @@ struct Routes {
     request->set_voter(voter_of(exchange->request()));
     call<v1::CreateBattleRequest, v1::Battle>(
         exchange, std::move(request.value()), [](auto& async, auto... args) { async.CreateBattle(args...); },
-        battle_body, 201);
+        battle_body, Body::kEnvelope, 201);
   }
 
   void stream_battle(const ExchangePtr& exchange) const {
@@ -108,7 +114,7 @@ struct Routes {
     request->set_voter(voter_of(http_request));
     call<v1::VoteBattleRequest, v1::VoteBattleResponse>(
         exchange, std::move(request.value()), [](auto& async, auto... args) { async.VoteBattle(args...); },
-        battle_vote_body);
+        battle_vote_body, Body::kEnvelope);
   }
 };
 
@@ -122,12 +128,21 @@ void add_arena_routes(http::Router& router, const std::shared_ptr<grpc::Channel>
   const auto bind = [routes](void (Routes::*handler)(const ExchangePtr&) const) {
     return [routes, handler](const ExchangePtr& exchange) { ((*routes).*handler)(exchange); };
   };
-  router.add(http::Method::kGet, "/random_models", bind(&Routes::random_models));
-  router.add(http::Method::kPost, "/vote", bind(&Routes::vote));
-  router.add(http::Method::kGet, "/leaderboard", bind(&Routes::leaderboard));
-  router.add(http::Method::kPost, "/api/v1/arena/battles", bind(&Routes::create_battle));
-  router.add(http::Method::kGet, "/api/v1/arena/battles/{battle_id}/stream", bind(&Routes::stream_battle));
-  router.add(http::Method::kPost, "/api/v1/arena/battles/{battle_id}/vote", bind(&Routes::vote_battle));
+  using Access = edge::RoutePolicy::Access;
+  // The seed's routes stay open, limited per client address; the battles are /api/v1 and need a token.
+  router.add(http::Method::kGet, "/random_models", bind(&Routes::random_models),
+             {Access::kTokenOptional, edge::Scope::kRead, "read"});
+  router.add(http::Method::kPost, "/vote", bind(&Routes::vote),
+             {Access::kTokenOptional, edge::Scope::kWrite, "vote"});
+  router.add(http::Method::kGet, "/leaderboard", bind(&Routes::leaderboard),
+             {Access::kTokenOptional, edge::Scope::kRead, "read"});
+  // A battle costs two LLM answers: its creation and its streams count as LLM calls.
+  router.add(http::Method::kPost, "/api/v1/arena/battles", bind(&Routes::create_battle),
+             {Access::kTokenRequired, edge::Scope::kWrite, "llm"});
+  router.add(http::Method::kGet, "/api/v1/arena/battles/{battle_id}/stream", bind(&Routes::stream_battle),
+             {Access::kTokenRequired, edge::Scope::kRead, "llm"});
+  router.add(http::Method::kPost, "/api/v1/arena/battles/{battle_id}/vote", bind(&Routes::vote_battle),
+             {Access::kTokenRequired, edge::Scope::kWrite, "vote"});
 }
 
 }  // namespace rally::gateway::routes

@@ -221,17 +221,27 @@ void add_llm_routes(http::Router& router, const std::shared_ptr<grpc::Channel>& 
   auto routes = std::make_shared<Routes>();
   routes->stub = v1::LlmProxy::NewStub(llm_proxy);
   routes->settings = settings;
-  router.add(http::Method::kPost, "/llm_request",
-             [routes](const ExchangePtr& exchange) { routes->llm_request(exchange); });
-  router.add(http::Method::kPost, "/llm_request_streaming",
-             [routes](const ExchangePtr& exchange) { routes->llm_request_streaming(exchange); });
-  router.add(http::Method::kPost, "/v1/chat/completions",
-             [routes](const ExchangePtr& exchange) { routes->chat_completions(exchange); });
-  router.add(http::Method::kGet, "/v1/models",
-             [routes](const ExchangePtr& exchange) { routes->models(exchange, {}); });
-  router.add(http::Method::kGet, "/v1/models/{model}", [routes](const ExchangePtr& exchange) {
-    routes->models(exchange, std::string(exchange->request().path_param("model").value_or("")));
-  });
+  // Open like the seed's app (and the OpenAI SDKs' own key is honoured when it is a LlamaRally token).
+  const edge::RoutePolicy completion{edge::RoutePolicy::Access::kTokenOptional, edge::Scope::kWrite, "llm"};
+  const edge::RoutePolicy listing{edge::RoutePolicy::Access::kTokenOptional, edge::Scope::kRead, "read"};
+  router.add(
+      http::Method::kPost, "/llm_request",
+      [routes](const ExchangePtr& exchange) { routes->llm_request(exchange); }, completion);
+  router.add(
+      http::Method::kPost, "/llm_request_streaming",
+      [routes](const ExchangePtr& exchange) { routes->llm_request_streaming(exchange); }, completion);
+  router.add(
+      http::Method::kPost, "/v1/chat/completions",
+      [routes](const ExchangePtr& exchange) { routes->chat_completions(exchange); }, completion);
+  router.add(
+      http::Method::kGet, "/v1/models",
+      [routes](const ExchangePtr& exchange) { routes->models(exchange, {}); }, listing);
+  router.add(
+      http::Method::kGet, "/v1/models/{model}",
+      [routes](const ExchangePtr& exchange) {
+        routes->models(exchange, std::string(exchange->request().path_param("model").value_or("")));
+      },
+      listing);
 }
 
 }  // namespace rally::gateway::routes

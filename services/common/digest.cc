@@ -7,17 +7,6 @@
 namespace rally::common {
 namespace {
 
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    text += kDigits[bytes[i] >> 4];
-    text += kDigits[bytes[i] & 0xf];
-  }
-  return text;
-}
-
 // Returns the digest's length; EVP_Digest fails only when OpenSSL itself is broken.
 unsigned int digest(std::string_view data, const EVP_MD* algorithm, unsigned char* out) {
   unsigned int length = 0;
@@ -39,12 +28,23 @@ std::array<unsigned char, 32> sha256(std::string_view data) {
 
 std::string sha256_hex(std::string_view data) {
   const auto bytes = sha256(data);
-  return hex(bytes.data(), bytes.size());
+  return hex_digits(bytes.data(), bytes.size());
+}
+
+std::string hex_digits(const unsigned char* bytes, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text;
+  text.reserve(size * 2);
+  for (std::size_t i = 0; i < size; ++i) {
+    text += kDigits[bytes[i] >> 4];
+    text += kDigits[bytes[i] & 0xf];
+  }
+  return text;
 }
 
 std::string sha1_hex(std::string_view data) {
   unsigned char bytes[EVP_MAX_MD_SIZE];
-  return hex(bytes, digest(data, EVP_sha1(), bytes));
+  return hex_digits(bytes, digest(data, EVP_sha1(), bytes));
 }
 
 }  // namespace rally::common

@@ -27,6 +27,8 @@ StackOptions arena_stack(std::map<std::string, std::string> extra_env = {}) {
       {"RALLY_ARENA_BT_EVERY_VOTES", "20"},
       {"RALLY_ARENA_BT_INTERVAL", "200ms"},
       {"RALLY_ARENA_PUBLISH_INTERVAL", "50ms"},
+      // The battle routes are /api/v1 and need a token; these tests are about the arena, not the door.
+      {"RALLY_GATEWAY_AUTH", "off"},
   };
   extra_env.merge(env);
   return StackOptions{"10s", std::move(extra_env), true};
@@ -414,7 +416,10 @@ std::string create_battle(int port, const std::string& message) {
                    {{"Content-Type", "application/json"}});
   INFO(created.body);
   REQUIRE(created.status == 201);
-  const json::value body = parse_json(created.body);
+  const json::value envelope = parse_json(created.body);
+  CHECK(envelope.at("success") == true);
+  CHECK(envelope.at("metadata").at("request_id").as_string() == created.header("x-request-id"));
+  const json::value& body = envelope.at("data");
   CHECK(body.at("expires_at").is_string());
   const std::string id(body.at("battle_id").as_string());
   CHECK(id.starts_with("bt_"));
@@ -453,7 +458,9 @@ TEST_CASE("an anonymous battle streams both sides without names, then one vote r
   const HttpResult voted = vote_battle(port, battle_id, "a");
   INFO(voted.body);
   REQUIRE(voted.status == 200);
-  const json::value reveal = parse_json(voted.body);
+  const json::value revealed = parse_json(voted.body);
+  CHECK(revealed.at("success") == true);
+  const json::value& reveal = revealed.at("data");
   CHECK(reveal.at("battle_id").as_string() == battle_id);
   CHECK(reveal.at("winner") == "a");
   const std::string model_a(reveal.at("modelA").at("name").as_string());

@@ -142,6 +142,9 @@ class LlmStack {
         {"ANTHROPIC_API_KEY", ""},
         {"RALLY_HEALTH_CHECK_INTERVAL", "200ms"},
         {"RALLY_SHUTDOWN_DRAIN", "2s"},
+        // Tests share one Redis and one client address, so limits would count across tests running at
+        // once; the gateway edge tests switch them on with a Redis of their own.
+        {"RALLY_GATEWAY_RATE_LIMITS", "off"},
     };
     for (const auto& [key, value] : options.extra_env) env[key] = value;  // the options win
     processes_.emplace_back("llm-proxy",
@@ -154,10 +157,9 @@ class LlmStack {
       processes_.emplace_back("arena", ChildProcess({RALLY_ARENA_BIN}, env, logs_.file("arena.log")));
     }
 
-    gateway_port_ = free_port();
-    env["RALLY_GATEWAY_ADDR"] = "127.0.0.1:" + std::to_string(gateway_port_);
     env["RALLY_GATEWAY_SSE_HEARTBEAT"] = options.sse_heartbeat;
-    processes_.emplace_back("gateway", ChildProcess({RALLY_GATEWAY_BIN}, env, logs_.file("gateway.log")));
+    env_ = env;
+    gateway_port_ = add_gateway_process("gateway");
 
     // The proxy serves once its migrations ran; the gateway's /readyz would wait for all four services. The
     // arena is ready once it stored the catalog's models, which the leaderboard then lists.
@@ -185,6 +187,41 @@ class LlmStack {
   }
 
   int gateway_port() const { return gateway_port_; }
+
+  // Starts one more gateway with the same settings (a second replica) and returns its port once it serves.
+  int add_gateway() {
+    const int port = add_gateway_process("gateway-" + std::to_string(processes_.size()));
+    const bool serving = wait_until([&] { return http_request(port, "GET", "/healthz").status == 200; }, 30s);
+    INFO(logs());
+    REQUIRE(serving);
+    return port;
+  }
+
+  // The settings every process of the stack got (the database, Redis, the addresses).
+  const std::map<std::string, std::string>& env() const { return env_; }
+
+  // Runs rally-admin with `args` against the stack's database and returns what it printed.
+  std::string admin(const std::vector<std::string>& args) {
+    std::vector<std::string> argv{RALLY_ADMIN_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string log = logs_.file("admin-" + std::to_string(admin_runs_++) + ".log");
+    ChildProcess process(argv, env_, log);
+    const std::optional<int> status = process.stop(0, 30s);  // signal 0: only waits for the exit
+    INFO(process.read_log());
+    REQUIRE(status == std::optional<int>(0));
+    return process.read_log();
+  }
+
+  // A new API token with `scopes` ("read", "write,admin", ...): the raw token rally-admin printed once.
+  std::string create_token(const std::string& name, const std::string& scopes) {
+    const std::string output = admin({"token", "create", "--name", name, "--scopes", scopes});
+    std::size_t start = output.find("rally_");
+    while (start != std::string::npos && start != 0 && output[start - 1] != '\n') {
+      start = output.find("rally_", start + 1);
+    }
+    REQUIRE(start != std::string::npos);
+    return output.substr(start, output.find('\n', start) - start);
+  }
   int simulator_port() const { return simulator_port_; }
   int proxy_port() const { return proxy_port_; }
   int arena_port() const { return arena_port_; }
@@ -220,6 +257,13 @@ class LlmStack {
     REQUIRE(result.status == 201);
   }
 
+  std::string log_of(const std::string& name) const {
+    for (const auto& [process_name, process] : processes_) {
+      if (process_name == name) return process.read_log();
+    }
+    return {};
+  }
+
   std::string logs() const {
     std::string text;
     for (const auto& [name, process] : processes_) text += name + " log:\n" + process.read_log() + "\n";
@@ -246,7 +290,17 @@ class LlmStack {
     simulator_port_ = std::stoi(read_file(port_file));
   }
 
+  int add_gateway_process(const std::string& name) {
+    const int port = free_port();
+    std::map<std::string, std::string> env = env_;
+    env["RALLY_GATEWAY_ADDR"] = "127.0.0.1:" + std::to_string(port);
+    processes_.emplace_back(name, ChildProcess({RALLY_GATEWAY_BIN}, env, logs_.file(name + ".log")));
+    return port;
+  }
+
   TemporaryDirectory logs_{"rally-llm-routes-"};
+  std::map<std::string, std::string> env_;
+  int admin_runs_ = 0;
   ScratchDatabase database_;
   std::vector<std::pair<std::string, ChildProcess>> processes_;
   int simulator_port_ = 0;

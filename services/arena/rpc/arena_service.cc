@@ -130,13 +130,7 @@ void fill_leaderboard(const LeaderboardView& view, v1::LeaderboardResponse& resp
 std::string new_battle_id() {
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("RAND_bytes failed");
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string id = "bt_";
-  for (const unsigned char byte : bytes) {
-    id += kDigits[byte >> 4];
-    id += kDigits[byte & 0xf];
-  }
-  return id;
+  return "bt_" + common::hex_digits(bytes, sizeof bytes);
 }
 
 std::string_view side_name(v1::BattleSide side) {

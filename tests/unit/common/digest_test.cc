@@ -16,6 +16,12 @@ TEST_CASE("sha1_hex matches the standard's test vectors", "[digest]") {
   CHECK(sha1_hex("") == "da39a3ee5e6b4b0d3255bfef95601890afd80709");
 }
 
+TEST_CASE("hex_digits writes two lower-case digits a byte", "[digest]") {
+  const unsigned char bytes[] = {0x00, 0x0f, 0xa0, 0xff};
+  CHECK(hex_digits(bytes, sizeof bytes) == "000fa0ff");
+  CHECK(hex_digits(bytes, 0).empty());
+}
+
 TEST_CASE("sha256 and sha256_hex agree", "[digest]") {
   const auto bytes = sha256("abc");
   CHECK(bytes[0] == 0xba);

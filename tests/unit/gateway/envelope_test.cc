@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cmath>
 #include <regex>
 #include <string>
 
@@ -106,6 +107,29 @@ TEST_CASE("a gRPC status without an ErrorDetail maps through the table", "[envel
   const Response bad = error_response(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad"), "r");
   CHECK(bad.status == common::info(invalid).http_status);
   CHECK(code_of(bad) == common::info(invalid).rest_code);
+}
+
+TEST_CASE("the success envelope wraps the data with the request id, time and processing time", "[envelope]") {
+  CHECK(
+      render_success_envelope(R"({"id":"tok_1"})", "req_abc", kNoon, 1.23456) ==
+      R"({"success":true,"data":{"id":"tok_1"},)"
+      R"("metadata":{"request_id":"req_abc","timestamp":"2026-11-22T10:00:00Z","processing_time_ms":1.235}})");
+  CHECK(parse_object(render_success_envelope("[]", "r", kNoon, 0)).at("data").as_array().empty());
+  CHECK(render_success_envelope("1", "r", kNoon, 2).ends_with(R"("processing_time_ms":2}})"));
+  CHECK(render_success_envelope("1", "r", kNoon, std::nan("")).ends_with(R"("processing_time_ms":0}})"));
+  CHECK(parse_object(render_success_envelope("1", "quote\"id", kNoon, 1)).at("metadata").at("request_id") ==
+        "quote\"id");
+
+  const auto started = std::chrono::steady_clock::now() - std::chrono::milliseconds(5);
+  const Response created = success_response(R"({"a":1})", "req_1", started, 201);
+  CHECK(created.status == 201);
+  CHECK(created.headers.get("Content-Type") == "application/json");
+  const auto envelope = parse_object(created.body);
+  CHECK(envelope.at("success").as_bool());
+  CHECK(envelope.at("data").at("a").as_int64() == 1);
+  CHECK(envelope.at("metadata").at("request_id").as_string() == "req_1");
+  CHECK(envelope.at("metadata").at("processing_time_ms").to_number<double>() >= 5);
+  CHECK(success_response("null", "r", std::chrono::steady_clock::now()).status == 200);
 }
 
 TEST_CASE("timestamps are UTC whole seconds", "[envelope]") {

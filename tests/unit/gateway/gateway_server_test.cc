@@ -10,6 +10,7 @@
 #include "services/common/metrics.h"
 #include "services/common/request_id.h"
 #include "tests/unit/gateway/test_connection.h"
+#include "tests/unit/gateway/test_settings.h"
 
 namespace rally::gateway {
 namespace {
@@ -19,16 +20,7 @@ using testing::ClientResponse;
 using testing::TestConnection;
 
 GatewaySettings test_settings() {
-  GatewaySettings settings;
-  settings.http.listen = {"127.0.0.1", 0};
-  settings.upstreams.llm_proxy = {"127.0.0.1", testing::unused_port()};
-  settings.upstreams.arena = {"127.0.0.1", testing::unused_port()};
-  settings.upstreams.scoring = {"127.0.0.1", testing::unused_port()};
-  settings.upstreams.critique = {"127.0.0.1", testing::unused_port()};
-  settings.redis.address = {"127.0.0.1", testing::unused_port()};
-  settings.ready_timeout = 500ms;
-  settings.shutdown_drain = 2s;
-  return settings;
+  return testing::offline_gateway_settings();
 }
 
 boost::json::object json_of(const ClientResponse& response) {

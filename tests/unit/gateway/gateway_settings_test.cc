@@ -32,16 +32,24 @@ TEST_CASE("gateway settings default to the documented values", "[gateway_setting
   CHECK(settings.llm.models_timeout == 5s);
   CHECK(settings.llm.sse_heartbeat == 10s);
   CHECK(settings.arena_timeout == 5s);
+  CHECK(settings.postgres.url == "postgresql://rally@127.0.0.1:55432/rally");
+  CHECK(settings.postgres.pool_size == 8);
+  CHECK(settings.tokens.refresh == 30s);
+  CHECK(settings.tokens.last_used_flush == 10s);
   CHECK(settings.redis.address == HostPort{"127.0.0.1", 56379});
   CHECK(settings.redis.password.empty());
   CHECK(settings.upstreams.llm_proxy == HostPort{"127.0.0.1", 50051});
   CHECK(settings.upstreams.arena == HostPort{"127.0.0.1", 50052});
   CHECK(settings.upstreams.scoring == HostPort{"127.0.0.1", 50053});
   CHECK(settings.upstreams.critique == HostPort{"127.0.0.1", 50054});
+  CHECK(settings.rate_limits.enabled);
+  CHECK(settings.rate_limits.connections == 4);
+  CHECK(settings.rate_limits.rules.at("score").limit == 100);
+  CHECK(settings.rate_limits.rules.at("score").window == 60s);
 }
 
 TEST_CASE("gateway settings read every key", "[gateway_settings]") {
-  const GatewaySettings settings = from_env({
+  GatewaySettings settings = from_env({
       {"RALLY_GATEWAY_ADDR", "0.0.0.0:9000"},
       {"RALLY_GATEWAY_THREADS", "4"},
       {"RALLY_GATEWAY_BODY_LIMIT", "2MiB"},
@@ -54,6 +62,10 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
       {"RALLY_GATEWAY_LLM_MODELS_TIMEOUT", "2s"},
       {"RALLY_GATEWAY_SSE_HEARTBEAT", "15s"},
       {"RALLY_GATEWAY_ARENA_TIMEOUT", "750ms"},
+      {"RALLY_GATEWAY_TOKEN_REFRESH", "2m"},
+      {"RALLY_GATEWAY_TOKEN_LAST_USED_FLUSH", "5s"},
+      {"RALLY_PG_URL", "postgresql://gw@db:5432/rally"},
+      {"RALLY_PG_POOL_SIZE", "3"},
       {"RALLY_REDIS_ADDR", "redis:6380"},
       {"RALLY_REDIS_PASSWORD", "s3cret"},
       {"RALLY_REDIS_CONNECT_TIMEOUT", "2s"},
@@ -63,6 +75,17 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
       {"RALLY_ARENA_ADDR", "arena:7002"},
       {"RALLY_SCORING_ADDR", "scoring:7003"},
       {"RALLY_CRITIQUE_ADDR", "critique:7004"},
+      {"RALLY_GATEWAY_RATE_LIMITS", "off"},
+      {"RALLY_GATEWAY_RATE_LIMIT_SCORE", "5/1s"},
+      {"RALLY_GATEWAY_RATE_LIMIT_BATCH", "6/2s"},
+      {"RALLY_GATEWAY_RATE_LIMIT_NAMING", "7/3s"},
+      {"RALLY_GATEWAY_RATE_LIMIT_COMPARE", "8/4s"},
+      {"RALLY_GATEWAY_RATE_LIMIT_LLM", "9/5s"},
+      {"RALLY_GATEWAY_RATE_LIMIT_VOTE", "10/6s"},
+      {"RALLY_GATEWAY_RATE_LIMIT_CRITIQUE", "11/7s"},
+      {"RALLY_GATEWAY_RATE_LIMIT_READ", "12/1m"},
+      {"RALLY_GATEWAY_RATE_LIMIT_ADMIN", "off"},
+      {"RALLY_GATEWAY_RATE_LIMIT_CONNECTIONS", "8"},
   });
   CHECK(settings.http.listen == HostPort{"0.0.0.0", 9000});
   CHECK(settings.http.io_threads == 4);
@@ -76,6 +99,10 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
   CHECK(settings.llm.models_timeout == 2s);
   CHECK(settings.llm.sse_heartbeat == 15s);
   CHECK(settings.arena_timeout == 750ms);
+  CHECK(settings.tokens.refresh == 2min);
+  CHECK(settings.tokens.last_used_flush == 5s);
+  CHECK(settings.postgres.url == "postgresql://gw@db:5432/rally");
+  CHECK(settings.postgres.pool_size == 3);
   CHECK(settings.redis.address == HostPort{"redis", 6380});
   CHECK(settings.redis.password == "s3cret");
   CHECK(settings.redis.connect_timeout == 2s);
@@ -85,6 +112,14 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
   CHECK(settings.upstreams.arena == HostPort{"arena", 7002});
   CHECK(settings.upstreams.scoring == HostPort{"scoring", 7003});
   CHECK(settings.upstreams.critique == HostPort{"critique", 7004});
+  CHECK_FALSE(settings.rate_limits.enabled);
+  CHECK(settings.rate_limits.connections == 8);
+  CHECK(edge::describe(settings.rate_limits) == "off (RALLY_GATEWAY_RATE_LIMITS=off): no request is limited");
+  settings.rate_limits.enabled = true;
+  CHECK(
+      edge::describe(settings.rate_limits) ==
+      "score 5/1s, batch 6/2s, naming 7/3s, compare 8/4s, llm 9/5s, vote 10/6s, critique 11/7s, read 12/60s, "
+      "admin off");
 }
 
 TEST_CASE("a bad value is refused with its key named", "[gateway_settings]") {
@@ -107,8 +142,15 @@ TEST_CASE("a bad value is refused with its key named", "[gateway_settings]") {
       {"RALLY_GATEWAY_LLM_MODELS_TIMEOUT", "5"},
       {"RALLY_GATEWAY_SSE_HEARTBEAT", "1ms"},
       {"RALLY_GATEWAY_ARENA_TIMEOUT", "2m"},
+      {"RALLY_GATEWAY_TOKEN_REFRESH", "500ms"},
+      {"RALLY_GATEWAY_TOKEN_LAST_USED_FLUSH", "2h"},
+      {"RALLY_PG_URL", ""},
       {"RALLY_REDIS_ADDR", "redis"},
       {"RALLY_REDIS_COMMAND_TIMEOUT", "0ms"},
+      {"RALLY_GATEWAY_RATE_LIMITS", "maybe"},
+      {"RALLY_GATEWAY_RATE_LIMIT_SCORE", "100"},
+      {"RALLY_GATEWAY_RATE_LIMIT_READ", "0/60s"},
+      {"RALLY_GATEWAY_RATE_LIMIT_CONNECTIONS", "0"},
   };
   for (const auto& [key, value] : bad_values) {
     CAPTURE(key, value);
