@@ -88,8 +88,8 @@ inline std::vector<SseEvent> parse_events(const std::string& body, int* comments
 }
 
 // A client that sends one request on a connection of its own and hangs up, unanswered, once `until` holds.
-void send_and_hang_up(int port, const std::string& target, const std::string& body,
-                      const std::function<bool()>& until) {
+inline void send_and_hang_up(int port, const std::string& target, const std::string& body,
+                             const std::function<bool()>& until) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
   sockaddr_in address{};

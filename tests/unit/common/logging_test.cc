@@ -174,7 +174,7 @@ TEST_CASE("JSON log lines carry ts, level, component, request id and the escaped
   CHECK(third.at("msg") == "no request");
 }
 
-TEST_CASE("human log lines read as time, level, component, [request id], message", "[logging]") {
+TEST_CASE("human log lines read as time, level, component, request id in brackets, message", "[logging]") {
   const ForeignTimeZone time_zone;
   init_logging("llm-proxy", LogSettings{"debug", LogFormat::kHuman});
   StderrCapture capture;

@@ -9,7 +9,7 @@
 namespace rally::arena {
 namespace {
 
-TEST_CASE("uniform_unit stays in [0, 1) and covers it") {
+TEST_CASE("uniform_unit stays at or above 0 and below 1 and covers that range") {
   std::mt19937_64 random(1);
   double low = 1;
   double high = 0;

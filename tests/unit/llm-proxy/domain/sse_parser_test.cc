@@ -34,7 +34,7 @@ SseEvent event(std::string type, std::string data, std::string id = {}) {
 
 }  // namespace
 
-TEST_CASE("OpenAI chat completion chunks parse as message events ending with [DONE]") {
+TEST_CASE("OpenAI chat completion chunks parse as message events ending with DONE") {
   const std::string stream =
       "data: "
       "{\"id\":\"chatcmpl-1\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}}]"

@@ -125,7 +125,7 @@ TEST_CASE("anthropic_request_body merges consecutive turns of one role, as the A
   }
 }
 
-TEST_CASE("anthropic_request_body clamps temperature to Anthropic's [0, 1]") {
+TEST_CASE("anthropic_request_body clamps temperature to Anthropic's range, 0 to 1") {
   const auto temperature_sent = [](double temperature) {
     ChatCompletion completion = completion_of({{ChatRole::kUser, "Hi"}});
     completion.temperature = temperature;

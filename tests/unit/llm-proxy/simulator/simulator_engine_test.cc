@@ -152,7 +152,7 @@ TEST_CASE("a non-streaming reply is due when its last token is") {
   CHECK(body_json(again).at("id") != body.at("id"));            // but every response has its own id
 }
 
-TEST_CASE("OpenAI streams: role chunk, paced deltas, finish, usage, [DONE]") {
+TEST_CASE("OpenAI streams: role chunk, paced deltas, finish, usage, DONE") {
   sim::SimulatorEngine engine(test_settings());
   const auto exchange = engine.handle(openai_request(kStreamingChat), kNow);
   REQUIRE(exchange.streaming);

@@ -156,7 +156,7 @@ TEST_CASE("OpenAI chat completion, field by field") {
   CHECK(again.at("id") != body.at("id"));
 }
 
-TEST_CASE("OpenAI stream, event by event, to [DONE]") {
+TEST_CASE("OpenAI stream, event by event, to DONE") {
   Simulator simulator;
   const auto response = simulator.call("POST", "/v1/chat/completions", kOpenAi, kStreamingChat);
   REQUIRE(response.status == 200);
