@@ -5,8 +5,10 @@
 #include "gateway/edge/rate_limit_classes.h"
 #include "gateway/routes/arena_routes.h"
 #include "gateway/routes/health_routes.h"
+#include "gateway/routes/leaderboard_mirror.h"
 #include "gateway/routes/leaderboard_ws.h"
 #include "gateway/routes/llm_routes.h"
+#include "gateway/routes/openapi_routes.h"
 
 namespace rally::gateway {
 namespace {
@@ -23,10 +25,14 @@ http::Router make_router(const GatewaySettings& settings, const upstream::Upstre
     return admission.guard(policy, std::move(handler));
   });
   routes::add_health_routes(router, readiness, registry);
-  routes::add_llm_routes(router, channels.llm_proxy(), settings.llm);
+  routes::add_openapi_route(router);
+  routes::add_llm_routes(router, channels.llm_proxy(), settings.llm, registry);
+  auto leaderboard_mirror = std::make_shared<routes::LeaderboardMirror>(settings.leaderboard_max_age);
   routes::add_arena_routes(router, channels.arena(),
-                           {settings.arena_timeout, settings.llm.stream_timeout, settings.llm.sse_heartbeat});
-  routes::add_leaderboard_websocket(router, channels.arena(), settings.redis, settings.arena_timeout);
+                           {settings.arena_timeout, settings.llm.stream_timeout, settings.llm.sse_heartbeat},
+                           leaderboard_mirror, registry);
+  routes::add_leaderboard_websocket(router, channels.arena(), settings.redis, settings.arena_timeout,
+                                    leaderboard_mirror, registry);
   token_routes.add_to(router);
   return router;
 }

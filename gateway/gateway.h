@@ -32,6 +32,8 @@ class Gateway {
   Gateway& operator=(const Gateway&) = delete;
 
   std::uint16_t port() const { return server_.port(); }
+  // Every route, for listings (the OpenAPI coverage test).
+  const http::Router& router() const { return router_; }
   // Graceful: stops accepting and drains for settings.shutdown_drain. Later calls return at once.
   void shutdown() { server_.shutdown(settings_.shutdown_drain); }
 

@@ -1,8 +1,39 @@
 #include "gateway/gateway_settings.h"
 
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/http/edge_headers.h"
+#include "gateway/http/json_body.h"
 #include "services/common/config.h"
 
 namespace rally::gateway {
+namespace {
+
+constexpr std::string_view kCorsOriginsKey = "RALLY_GATEWAY_CORS_ORIGINS";
+
+// "https://a.example, https://b.example" -> each origin; "*" for any; empty for none.
+std::vector<std::string> cors_origins(const common::ConfigSource& config) {
+  const std::string text = config.get_string(kCorsOriginsKey, "");
+  std::vector<std::string> origins;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item.empty()) continue;
+    if (const std::string problem = http::CorsPolicy::problem_with(item); !problem.empty()) {
+      throw common::ConfigError(std::string(kCorsOriginsKey), problem);
+    }
+    origins.emplace_back(item);
+  }
+  return origins;
+}
+
+}  // namespace
 
 GatewaySettings GatewaySettings::from(const common::ConfigSource& config) {
   using std::chrono::milliseconds;
@@ -21,6 +52,15 @@ GatewaySettings GatewaySettings::from(const common::ConfigSource& config) {
       "RALLY_GATEWAY_HEADER_TIMEOUT", defaults.http.header_timeout, milliseconds(100), minutes(10));
   settings.http.idle_timeout =
       config.get_duration("RALLY_GATEWAY_IDLE_TIMEOUT", defaults.http.idle_timeout, seconds(1), minutes(60));
+  settings.http.json_max_depth = static_cast<std::size_t>(
+      config.get_int("RALLY_GATEWAY_JSON_MAX_DEPTH", static_cast<std::int64_t>(defaults.http.json_max_depth),
+                     1, static_cast<std::int64_t>(http::kMaxConfigurableJsonDepth)));
+  settings.http.json_max_string_bytes =
+      config.get_bytes("RALLY_GATEWAY_JSON_MAX_STRING", defaults.http.json_max_string_bytes, 1, 1024 * kMiB);
+  settings.http.max_connections = static_cast<std::size_t>(
+      config.get_int("RALLY_GATEWAY_MAX_CONNECTIONS",
+                     static_cast<std::int64_t>(defaults.http.max_connections), 1, 1'000'000));
+  settings.http.cors_origins = cors_origins(config);
   settings.ready_timeout = config.get_duration("RALLY_GATEWAY_READY_TIMEOUT", defaults.ready_timeout,
                                                milliseconds(10), seconds(60));
   settings.shutdown_drain =
@@ -35,6 +75,8 @@ GatewaySettings GatewaySettings::from(const common::ConfigSource& config) {
                                                    milliseconds(10), minutes(10));
   settings.arena_timeout = config.get_duration("RALLY_GATEWAY_ARENA_TIMEOUT", defaults.arena_timeout,
                                                milliseconds(10), seconds(60));
+  settings.leaderboard_max_age = config.get_duration(
+      "RALLY_GATEWAY_LEADERBOARD_MAX_AGE", defaults.leaderboard_max_age, milliseconds(0), seconds(60));
   settings.redis = common::RedisSettings::from(config);
   settings.postgres = common::PostgresSettings::from(config);
   settings.tokens.refresh =

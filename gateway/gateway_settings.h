@@ -20,7 +20,8 @@ namespace rally::gateway {
 
 struct GatewaySettings {
   // RALLY_GATEWAY_ADDR, RALLY_GATEWAY_THREADS, RALLY_GATEWAY_BODY_LIMIT, RALLY_GATEWAY_HEADER_TIMEOUT,
-  // RALLY_GATEWAY_IDLE_TIMEOUT
+  // RALLY_GATEWAY_IDLE_TIMEOUT, RALLY_GATEWAY_JSON_MAX_DEPTH, RALLY_GATEWAY_JSON_MAX_STRING,
+  // RALLY_GATEWAY_MAX_CONNECTIONS, RALLY_GATEWAY_CORS_ORIGINS
   http::HttpServerSettings http;
   // RALLY_LLM_PROXY_ADDR, RALLY_ARENA_ADDR, RALLY_SCORING_ADDR, RALLY_CRITIQUE_ADDR
   upstream::UpstreamAddresses upstreams;
@@ -31,6 +32,10 @@ struct GatewaySettings {
   routes::LlmRouteSettings llm;
   // Deadline of each call to the arena. RALLY_GATEWAY_ARENA_TIMEOUT
   std::chrono::milliseconds arena_timeout{5000};
+  // The longest GET /leaderboard is answered from the gateway's copy (routes::LeaderboardMirror) without
+  // asking the arena; votes and published changes invalidate it sooner. 0 turns the copy off.
+  // RALLY_GATEWAY_LEADERBOARD_MAX_AGE
+  std::chrono::milliseconds leaderboard_max_age{1000};
   // Where live updates come from (the leaderboard WebSocket). RALLY_REDIS_ADDR, RALLY_REDIS_PASSWORD,
   // RALLY_REDIS_CONNECT_TIMEOUT, RALLY_REDIS_COMMAND_TIMEOUT, RALLY_REDIS_RECONNECT_BACKOFF
   common::RedisSettings redis;

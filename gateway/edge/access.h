@@ -5,10 +5,19 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+
+namespace rally::common {
+struct Error;
+}
+
+namespace rally::gateway::http {
+struct Response;
+}
 
 namespace rally::gateway::edge {
 
@@ -73,6 +82,9 @@ struct RoutePolicy {
   Access access = Access::kPublic;
   Scope scope = Scope::kRead;
   std::string rate_class;  // empty: not rate limited
+  // How admission writes a refusal (401, 403, 429, 503) before its headers are added; empty: the suite's
+  // error envelope. The OpenAI-compatible /v1 routes answer in OpenAI's error format, as SDKs expect.
+  std::function<http::Response(const common::Error& error, const std::string& request_id)> refusal;
 };
 
 class RateLimiter {

@@ -81,20 +81,8 @@ bool looks_like_rally_token(std::string_view authorization) {
   return token && token->starts_with("rally_");
 }
 
-// "192.0.2.7:51234" -> "192.0.2.7", "[2001:db8::1]:443" -> "[2001:db8::1]": a client is its host, not one
-// of its connections (each has its own port), or opening connections would reset its limits.
-std::string_view host_of(std::string_view address) {
-  const std::size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos) return address;
-  const std::size_t bracket = address.rfind(']');
-  if (bracket != std::string_view::npos && bracket > colon) return address;             // IPv6 without a port
-  if (bracket == std::string_view::npos && address.find(':') != colon) return address;  // bare IPv6
-  return address.substr(0, colon);
-}
-
 std::string rate_limit_subject(const Principal& caller, const http::Request& request) {
-  return caller.anonymous() ? "ip:" + std::string(host_of(request.client_address()))
-                            : "token:" + caller.token_id;
+  return caller.anonymous() ? "ip:" + std::string(request.client_host()) : "token:" + caller.token_id;
 }
 
 }  // namespace
@@ -117,9 +105,12 @@ struct Admission::State {
                                    {"outcome"})) {}
 
   // The refusal of one request: `error` in the envelope, with `headers`.
-  void refuse(http::Exchange& exchange, const Error& error, http::Headers headers, std::string_view outcome) {
+  void refuse(http::Exchange& exchange, const RoutePolicy& policy, const Error& error, http::Headers headers,
+              std::string_view outcome) {
     decisions.labels({std::string(outcome)}).inc();
-    http::Response response = http::error_response(error, exchange.request().request_id());
+    const std::string& request_id = exchange.request().request_id();
+    http::Response response =
+        policy.refusal ? policy.refusal(error, request_id) : http::error_response(error, request_id);
     for (const auto& [name, value] : headers) response.headers.set(name, value);
     exchange.respond(std::move(response));
   }
@@ -139,25 +130,26 @@ struct Admission::State {
                                  looks_like_rally_token(*authorization))) {
       const std::optional<std::string_view> token = bearer_token(*authorization);
       if (!token) {
-        return refuse(*exchange,
+        return refuse(*exchange, policy,
                       Error(ErrorCode::kAuthenticationFailed,
                             "Malformed Authorization header: expected 'Bearer <token>'"),
                       {{"WWW-Authenticate", R"(Bearer error="invalid_request")"}}, "unauthenticated");
       }
       if (authenticator == nullptr || !authenticator->ready()) {
         return refuse(
-            *exchange,
+            *exchange, policy,
             Error(ErrorCode::kServiceUnavailable, "API tokens cannot be checked right now; retry shortly"),
             {{"Retry-After", "1"}}, "unavailable");
       }
       std::optional<Principal> holder = authenticator->authenticate(*token);
       if (!holder) {
-        return refuse(*exchange, Error(ErrorCode::kAuthenticationFailed, "Invalid or revoked API token"),
+        return refuse(*exchange, policy,
+                      Error(ErrorCode::kAuthenticationFailed, "Invalid or revoked API token"),
                       {{"WWW-Authenticate", R"(Bearer error="invalid_token")"}}, "unauthenticated");
       }
       caller = std::move(*holder);
     } else if (policy.access == RoutePolicy::Access::kTokenRequired) {
-      return refuse(*exchange,
+      return refuse(*exchange, policy,
                     Error(ErrorCode::kAuthenticationFailed,
                           "Authentication required: send 'Authorization: Bearer <token>'"),
                     {{"WWW-Authenticate", R"(Bearer realm="LlamaRally")"}}, "unauthenticated");
@@ -166,7 +158,7 @@ struct Admission::State {
     // The seed's routes stay open to everyone; a token there identifies the caller for rate limits.
     if (policy.access == RoutePolicy::Access::kTokenRequired && !scope_allows(caller.scope, policy.scope)) {
       return refuse(
-          *exchange,
+          *exchange, policy,
           Error(ErrorCode::kAuthorizationFailed,
                 "This token's scope (" + std::string(scope_name(caller.scope)) +
                     ") does not allow this route; it needs " + std::string(scope_name(policy.scope)),
@@ -184,7 +176,7 @@ struct Admission::State {
           headers.set(std::move(name), std::move(value));
         if (!decision.allowed) {
           const auto retry_after = std::max<std::int64_t>(1, decision.retry_after.count());
-          return refuse(*exchange,
+          return refuse(*exchange, policy,
                         Error(ErrorCode::kRateLimitExceeded,
                               "Rate limit exceeded: " + std::to_string(decision.limit) + " requests per " +
                                   std::to_string(rule.window.count()) + " s for " + policy.rate_class,
@@ -235,10 +227,15 @@ http::Handler Admission::guard(RoutePolicy policy, http::Handler handler) {
   auto route = std::make_shared<const Route>(Route{std::move(policy), std::move(handler)});
   return [state = state_, executor = executor_.get(),
           route](const std::shared_ptr<http::Exchange>& exchange) {
+    // Only a rate-limit check can block (a Redis round trip): without one, admission is memory work and
+    // runs on the I/O thread, sparing the request two thread hops.
+    if (state->limiter == nullptr || route->policy.rate_class.empty()) {
+      return state->admit(exchange, route->policy, route->handler);
+    }
     const bool queued =
         executor->post([state, exchange, route] { state->admit(exchange, route->policy, route->handler); });
     if (!queued) {
-      state->refuse(*exchange,
+      state->refuse(*exchange, route->policy,
                     Error(ErrorCode::kServiceUnavailable, "The gateway is overloaded; retry shortly"),
                     {{"Retry-After", "1"}}, "unavailable");
     }

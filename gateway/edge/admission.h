@@ -7,8 +7,9 @@
 //   3. the rate limit of the route's class, per token or per client address when anonymous (429
 //      RATE_LIMIT_EXCEEDED with Retry-After); every limited response, refused or not, carries
 //      X-RateLimit-Limit, X-RateLimit-Remaining and X-RateLimit-Reset.
-// Rate limits may wait on Redis, so admission runs on threads of its own, never on an I/O thread; the
-// handler then runs there too (handlers only start asynchronous work, and exchanges are thread-safe).
+// Rate limits may wait on Redis, so a rate-limited route is admitted on threads of its own, never on an I/O
+// thread, and its handler then runs there too (handlers only start asynchronous work, and exchanges are
+// thread-safe). Without a limiter, or for a route without a class, admission runs inline.
 #pragma once
 
 #include <cstddef>

@@ -18,6 +18,21 @@ std::optional<std::uint64_t> ConnectionRegistry::add(std::weak_ptr<Connection> c
   return id;
 }
 
+ConnectionRegistry::Added ConnectionRegistry::add_within(std::weak_ptr<Connection> connection,
+                                                         std::size_t limit) {
+  std::lock_guard lock(mutex_);
+  if (shutting_down_) {
+    return {};
+  }
+  if (connections_.size() >= limit) {
+    return {std::nullopt, true};
+  }
+  const std::uint64_t id = next_id_++;
+  connections_.emplace(id, std::move(connection));
+  open_connections_.inc();
+  return {id, false};
+}
+
 void ConnectionRegistry::remove(std::uint64_t id) {
   std::lock_guard lock(mutex_);
   if (connections_.erase(id) == 0) {

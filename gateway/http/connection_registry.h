@@ -36,6 +36,12 @@ class ConnectionRegistry {
   // Registers `connection` under a new id. Returns nullopt once shutdown has begun: the connection arrived
   // too late and should close at once.
   std::optional<std::uint64_t> add(std::weak_ptr<Connection> connection);
+  // As add(), unless `limit` connections are open already: then nothing is registered and `full` is set.
+  struct Added {
+    std::optional<std::uint64_t> id;
+    bool full = false;
+  };
+  Added add_within(std::weak_ptr<Connection> connection, std::size_t limit);
   void remove(std::uint64_t id);
 
   // Refuses new connections from now on and returns the live ones.

@@ -16,7 +16,11 @@ HttpMetrics::HttpMetrics(common::metrics::Registry& registry)
               .labels()),
       open_connections_(
           registry.gauge("rally_gateway_open_connections", "Open client connections (HTTP and WebSocket)")
-              .labels()) {}
+              .labels()),
+      connections_refused_(registry
+                               .counter("rally_gateway_connections_refused_total",
+                                        "Connections answered 503 and closed at the connection limit")
+                               .labels()) {}
 
 void HttpMetrics::record_request(std::string_view route, std::string_view method, int status,
                                  std::chrono::steady_clock::duration latency) {

@@ -3,6 +3,7 @@
 //   rally_gateway_http_request_duration_seconds{route}          first request byte to last response byte
 //   rally_gateway_http_requests_in_flight                       received, not yet completed
 //   rally_gateway_open_connections                              HTTP and WebSocket connections
+//   rally_gateway_connections_refused_total                     turned away at the connection limit (503)
 // `route` is the matched template, never the raw path, so label cardinality stays bounded.
 #pragma once
 
@@ -31,12 +32,14 @@ class HttpMetrics {
                       std::chrono::steady_clock::duration latency);
   common::metrics::Gauge& in_flight() { return in_flight_; }
   common::metrics::Gauge& open_connections() { return open_connections_; }
+  common::metrics::Counter& connections_refused() { return connections_refused_; }
 
  private:
   common::metrics::Family<common::metrics::Counter>& requests_;
   common::metrics::Family<common::metrics::Histogram>& latency_;
   common::metrics::Gauge& in_flight_;
   common::metrics::Gauge& open_connections_;
+  common::metrics::Counter& connections_refused_;
 };
 
 }  // namespace rally::gateway::http

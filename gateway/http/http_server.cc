@@ -28,7 +28,12 @@ struct HttpServer::Impl {
   Impl(const HttpServerSettings& settings, const Router& router, common::metrics::Registry& registry)
       : metrics(registry),
         connections(metrics.open_connections()),
-        context{settings, router, metrics, connections, std::make_shared<IoGate>()},
+        context{settings,
+                router,
+                metrics,
+                connections,
+                std::make_shared<IoGate>(),
+                CorsPolicy(settings.cors_origins)},
         io(settings.io_threads),
         listener(std::make_shared<Listener>(io, settings.listen, context)) {}
 

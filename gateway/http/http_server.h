@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "services/common/config.h"
 
@@ -28,6 +30,16 @@ struct HttpServerSettings {
   // How long a keep-alive connection may wait for its next request; also the limit for receiving a body,
   // for writing a response (or one chunk of a stream) and the WebSocket idle timeout.
   std::chrono::milliseconds idle_timeout{60000};
+  // JSON request bodies (gateway/http/json_body.h): nesting deeper than this, or a string or object key
+  // longer than this many bytes, is answered 400 INVALID_REQUEST before any handler runs.
+  std::size_t json_max_depth = 32;
+  std::size_t json_max_string_bytes = std::size_t{512} * 1024;
+  // Open connections (HTTP and WebSocket) at most: one more is answered 503 with Connection: close and
+  // Retry-After, then closed.
+  std::size_t max_connections = 10000;
+  // Browser origins answered with CORS headers: exact origins ("https://app.example.com") or "*" for any.
+  // Empty: CORS is off.
+  std::vector<std::string> cors_origins;
 };
 
 class HttpServer {

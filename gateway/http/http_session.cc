@@ -20,8 +20,10 @@
 #include <utility>
 #include <vector>
 
+#include "gateway/http/edge_headers.h"
 #include "gateway/http/envelope.h"
 #include "gateway/http/exchange.h"
+#include "gateway/http/json_body.h"
 #include "gateway/http/router.h"
 #include "gateway/http/server_context.h"
 #include "gateway/ws/websocket_session.h"
@@ -29,6 +31,7 @@
 #include "services/common/logging.h"
 #include "services/common/metrics.h"
 #include "services/common/request_id.h"
+#include "services/common/utf8.h"
 
 namespace rally::gateway::http {
 namespace {
@@ -43,6 +46,8 @@ using common::ErrorCode;
 
 // The request line and header fields together; a larger head is answered 431.
 constexpr std::size_t kHeaderLimit = std::size_t{16} * 1024;
+// The request target (path and query); a longer one is answered 414. No route needs more.
+constexpr std::size_t kTargetLimit = std::size_t{8} * 1024;
 constexpr std::size_t kReadChunkBytes = 4096;
 // How long a refused request may keep sending before the connection is closed anyway.
 constexpr std::chrono::seconds kLingerTimeout{2};
@@ -50,6 +55,8 @@ constexpr std::chrono::seconds kLingerTimeout{2};
 // the server closed the connection at shutdown (444).
 constexpr int kClientClosedRequest = 499;
 constexpr int kClosedWithoutResponse = 444;
+// What a client refused at the connection limit is told to wait before trying again.
+constexpr std::string_view kRefusedRetryAfterSeconds = "1";
 
 // Ends of a connection that are not failures worth a log line.
 bool is_normal_end(const beast::error_code& ec) {
@@ -66,6 +73,17 @@ bool is_malformed_request(const beast::error_code& ec) {
 // The server owns message framing; a handler's Content-Length or Connection would corrupt it.
 bool is_framing_field(std::string_view name) {
   return iequals(name, "Content-Length") || iequals(name, "Transfer-Encoding") || iequals(name, "Connection");
+}
+
+// Methods whose requests carry a body the API reads (as JSON).
+bool carries_body(Method method) {
+  return method == Method::kPost || method == Method::kPut || method == Method::kPatch;
+}
+
+// A CORS preflight: the browser asks whether it may send the request named in Access-Control-Request-Method.
+bool is_preflight(Method method, const bhttp::request<bhttp::string_body>& message) {
+  return method == Method::kOptions && message.count(bhttp::field::origin) > 0 &&
+         message.count(bhttp::field::access_control_request_method) > 0;
 }
 
 template <typename Message>
@@ -164,16 +182,21 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   HttpSession& operator=(const HttpSession&) = delete;
 
   void run() {
-    registration_ = server_.connections.add(weak_from_this());
-    if (!registration_) {
+    const ConnectionRegistry::Added added =
+        server_.connections.add_within(weak_from_this(), settings().max_connections);
+    if (!added.id && !added.full) {
       return;  // accepted while shutting down: dropping the last reference closes it
     }
+    registration_ = added.id;
     // The client watch reads synchronously and must never block an I/O thread (async operations do not
     // depend on this flag).
     beast::error_code ec;
     stream_.socket().non_blocking(true, ec);
     if (ec) {
       return;
+    }
+    if (added.full) {
+      return net::dispatch(executor_, [self = shared_from_this()] { self->refuse_connection(); });
     }
     net::dispatch(executor_, [self = shared_from_this()] { self->await_request(); });
   }
@@ -208,7 +231,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     std::string route{kUnmatchedRoute};
     unsigned version = 11;
     bool keep_alive = false;
-    bool head = false;  // a HEAD request: the response carries no body
+    bool head = false;        // a HEAD request: the response carries no body
+    std::string cors_origin;  // the request's Origin when CORS allows it: the response says so
     int status = 0;
     bool in_flight = false;
   };
@@ -237,7 +261,12 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void begin_request();
   void end_request(int status);
   void reject(const Error& error);
+  void refuse_connection();
   void dispatch();
+  void answer_preflight(const RouteMatch& match);
+  std::optional<Error> check_body(const Request& request) const;
+  template <typename Message>
+  void add_edge_headers(Message& message, int status) const;
   void handle(const Handler& handler, Request request);
   void upgrade();
   void write_response(Response response);
@@ -496,6 +525,11 @@ void HttpSession::on_header(beast::error_code ec, std::size_t) {
     return on_read_failure(ec);
   }
   identify_request();
+  if (parser_->get().target().size() > kTargetLimit) {
+    return reject(Error(ErrorCode::kUriTooLong,
+                        "The request target exceeds " + std::to_string(kTargetLimit) + " bytes",
+                        {{"limit_bytes", std::to_string(kTargetLimit)}}));
+  }
   if (parser_->is_done()) {
     return dispatch();
   }
@@ -567,6 +601,9 @@ void HttpSession::identify_request() {
   current_.version = head.version();
   current_.keep_alive = head.keep_alive();
   current_.head = head.method() == bhttp::verb::head;
+  if (const std::string_view origin = head[bhttp::field::origin]; server_.cors.allows(origin)) {
+    current_.cors_origin = std::string(origin);
+  }
 }
 
 // ---- HttpSession: answering ------------------------------------------------------------------------------
@@ -599,6 +636,24 @@ void HttpSession::reject(const Error& error) {
   write_response(error_response(error, current_.request_id));
 }
 
+void HttpSession::refuse_connection() {
+  // Not counted as a request (it never was one): the refusal has a counter of its own.
+  server_.metrics.connections_refused().inc();
+  current_ = CurrentRequest{};
+  current_.started = Clock::now();
+  current_.request_id = common::new_request_id();
+  spdlog::debug("refused a connection from {}: {} connections are open", client_address_,
+                settings().max_connections);
+  // Whatever the client sends meanwhile is read away after the answer, so the close does not reset it.
+  linger_ = true;
+  Response response = error_response(
+      Error(ErrorCode::kServiceUnavailable, "The server has too many open connections; try again shortly",
+            {{"max_connections", std::to_string(settings().max_connections)}}),
+      current_.request_id);
+  response.headers.set("Retry-After", std::string(kRefusedRetryAfterSeconds));
+  write_response(std::move(response));
+}
+
 void HttpSession::dispatch() {
   begin_request();
   auto& message = parser_->get();
@@ -619,6 +674,13 @@ void HttpSession::dispatch() {
   request.set_client_address(client_address_);
 
   RouteMatch match = server_.router.match(*method, request.path());
+  // A preflight for a route that has no OPTIONS handler of its own is the server's to answer: before the
+  // route's policy, so it needs no token and is not rate-limited. A disallowed origin is routed as any
+  // OPTIONS request (405): without CORS headers the browser refuses the real request.
+  if (match.outcome == RouteMatch::Outcome::kMethodNotAllowed && !current_.cors_origin.empty() &&
+      is_preflight(*method, message)) {
+    return answer_preflight(match);
+  }
   switch (match.outcome) {
     case RouteMatch::Outcome::kNotFound:
       return write_response(
@@ -640,8 +702,64 @@ void HttpSession::dispatch() {
       break;
   }
   current_.route = std::string(match.route);
+  if (carries_body(*method)) {
+    if (std::optional<Error> error = check_body(request)) {
+      return write_response(error_response(*error, current_.request_id));
+    }
+  }
   request.set_route(current_.route, std::move(match.params));
   handle(*match.handler, std::move(request));
+}
+
+void HttpSession::answer_preflight(const RouteMatch& match) {
+  current_.route = std::string(match.route);
+  Response response{204, {}, {}};
+  response.headers.set("Access-Control-Allow-Methods", Router::allow_header(match.allowed));
+  response.headers.set("Access-Control-Allow-Headers", std::string(CorsPolicy::kAllowedHeaders));
+  response.headers.set("Access-Control-Max-Age", std::string(CorsPolicy::kMaxAgeSeconds));
+  write_response(std::move(response));
+}
+
+// The checks every body of a POST, PUT or PATCH passes before its handler: JSON (or no Content-Type, as
+// some clients send), within the JSON limits. Whether the body is JSON at all is the route's to say.
+std::optional<Error> HttpSession::check_body(const Request& request) const {
+  const std::string& body = request.body();
+  if (body.empty()) {
+    return std::nullopt;
+  }
+  const std::optional<std::string_view> content_type = request.header("Content-Type");
+  if (content_type && !is_json_media_type(*content_type)) {
+    const std::string sent(*content_type);
+    return Error(ErrorCode::kUnsupportedMediaType,
+                 "The request body must be application/json, not " + common::repair_utf8(sent),
+                 {{"content_type", common::repair_utf8(sent)}, {"supported", std::string(kJsonContentType)}});
+  }
+  return check_json_body(body, {settings().json_max_depth, settings().json_max_string_bytes});
+}
+
+template <typename Message>
+void HttpSession::add_edge_headers(Message& message, int status) const {
+  for (const auto& [name, value] : security_headers()) {
+    message.set(name, value);
+  }
+  // Error answers describe one request at one moment; nothing may keep them.
+  if (status >= 400) {
+    message.set(bhttp::field::cache_control, "no-store");
+  }
+  if (!server_.cors.enabled()) {
+    return;
+  }
+  // Whether CORS headers appear depends on the Origin: a cache must keep the answers apart.
+  const std::string_view vary = message[bhttp::field::vary];
+  if (vary.empty()) {
+    message.set(bhttp::field::vary, "Origin");
+  } else if (vary.find("Origin") == std::string_view::npos && vary != "*") {
+    message.set(bhttp::field::vary, std::string(vary) + ", Origin");
+  }
+  if (!current_.cors_origin.empty()) {
+    message.set(bhttp::field::access_control_allow_origin, current_.cors_origin);
+    message.set(bhttp::field::access_control_expose_headers, CorsPolicy::kExposedHeaders);
+  }
 }
 
 void HttpSession::handle(const Handler& handler, Request request) {
@@ -713,6 +831,7 @@ void HttpSession::write_response(Response response) {
   message.version(current_.version);
   message.result(static_cast<unsigned>(response.status));
   copy_headers(response.headers, message);
+  add_edge_headers(message, response.status);
   message.set("X-Request-Id", current_.request_id);
   message.keep_alive(current_.keep_alive && !shutting_down_);
   // 1xx, 204 and 304 responses have no body (RFC 9110 section 6.4.1); Beast would throw on one.
@@ -759,6 +878,7 @@ void HttpSession::start_stream(std::uint64_t serial, int status, const Headers& 
   head.version(current_.version);
   head.result(static_cast<unsigned>(status));
   copy_headers(headers, head);
+  add_edge_headers(head, status);
   head.set("X-Request-Id", current_.request_id);
   head.keep_alive(current_.keep_alive && !shutting_down_ && chunked_);
   if (chunked_) {

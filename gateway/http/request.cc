@@ -52,4 +52,14 @@ void Request::set_route(std::string route, PathParams params) {
   path_params_ = std::move(params);
 }
 
+std::string_view Request::client_host() const {
+  const std::string_view address = client_address_;
+  const std::size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos) return address;
+  const std::size_t bracket = address.rfind(']');
+  if (bracket != std::string_view::npos && bracket > colon) return address;             // IPv6 without a port
+  if (bracket == std::string_view::npos && address.find(':') != colon) return address;  // bare IPv6
+  return address.substr(0, colon);
+}
+
 }  // namespace rally::gateway::http

@@ -37,6 +37,9 @@ class Request {
   const std::string& request_id() const { return request_id_; }
   // The peer as "ip:port".
   const std::string& client_address() const { return client_address_; }
+  // The peer's host without the port ("192.0.2.7", "[2001:db8::1]"): a client is its host, not one of its
+  // connections, for rate limits and voter identity.
+  std::string_view client_host() const;
   // The template of the matched route ("/api/v1/models/{model_id}/score"); empty before routing.
   const std::string& route() const { return route_; }
   // A {name} segment of the matched route, decoded; nullopt when the route has no such parameter.

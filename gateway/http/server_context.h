@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "gateway/http/connection_registry.h"
+#include "gateway/http/edge_headers.h"
 #include "gateway/http/http_metrics.h"
 #include "gateway/http/http_server.h"
 #include "gateway/http/io_gate.h"
@@ -20,6 +21,7 @@ struct ServerContext {
   HttpMetrics& metrics;
   ConnectionRegistry& connections;
   std::shared_ptr<IoGate> gate;  // shared with exchanges, which may outlive the server
+  CorsPolicy cors;               // from settings.cors_origins
 };
 
 }  // namespace rally::gateway::http

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "gateway/http/envelope.h"
+#include "gateway/http/json_body.h"
 
 namespace rally::gateway::routes {
 namespace {
@@ -34,10 +35,14 @@ json::value timestamp_or_null(const google::protobuf::Timestamp& timestamp, bool
 
 // The object body of a POST, or the error for a body that is not one.
 common::Result<json::object> parse_object(std::string_view body, std::string_view message) {
-  boost::system::error_code ec;
-  json::value parsed = json::parse(body, ec);
-  if (ec)
-    return Error(ErrorCode::kInvalidRequest, std::string(message), {{"reason", "body is not valid JSON"}});
+  common::Result<json::value> result = http::parse_json_body(body);
+  if (!result.ok()) {
+    // The seed's message, with the helper's details: which field, and why.
+    Error error = result.error();
+    error.message = std::string(message);
+    return error;
+  }
+  json::value& parsed = result.value();
   if (!parsed.is_object()) {
     return Error(ErrorCode::kInvalidRequest, std::string(message), {{"reason", "body is not a JSON object"}});
   }

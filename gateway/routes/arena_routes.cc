@@ -1,13 +1,18 @@
 #include "gateway/routes/arena_routes.h"
 
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 
+#include "gateway/edge/admission.h"
 #include "gateway/http/router.h"
 #include "gateway/routes/arena_payloads.h"
+#include "gateway/routes/leaderboard_mirror.h"
 #include "gateway/routes/upstream_relay.h"
 #include "rally/v1/arena.grpc.pb.h"
+#include "services/common/metrics.h"
 
 namespace rally::gateway::routes {
 namespace {
@@ -17,16 +22,24 @@ using relay::Clock;
 using relay::ExchangePtr;
 using Stub = v1::Arena::Stub;
 
-// The voter as the arena stores it (hashed): the client's address until API keys identify callers.
-std::string voter_of(const http::Request& request) {
-  return request.client_address();
+// The voter as the arena stores it (hashed): the API token when the caller sent one, else the client's host
+// (not its connection: each has its own port).
+std::string voter_of(const http::Exchange& exchange) {
+  const edge::Principal* caller = edge::caller_of(exchange);
+  if (caller != nullptr && !caller->anonymous()) return "token:" + caller->token_id;
+  return "ip:" + std::string(exchange.request().client_host());
 }
 
 struct Routes {
   std::shared_ptr<Stub> stub;
   ArenaRouteSettings settings;
+  std::shared_ptr<LeaderboardMirror> mirror;
+  // GET /leaderboard answers by where the body came from: the mirror, a shared fetch, the reader's own fetch.
+  common::metrics::Counter* read_from_mirror = nullptr;
+  common::metrics::Counter* read_from_shared_fetch = nullptr;
+  common::metrics::Counter* read_from_arena = nullptr;
   // Last: destroyed first, waiting for the calls in flight while everything else still exists.
-  std::unique_ptr<CallCounter> calls = std::make_unique<CallCounter>();
+  std::unique_ptr<CallCounter> calls;  // set before any route runs
 
   // How a successful reply is answered: the seed's routes send the JSON as it is, /api/v1 routes wrap it in
   // the success envelope.
@@ -68,21 +81,55 @@ struct Routes {
     if (!request.ok()) return reject(exchange, request.error());
     if (auto key = exchange->request().header("Idempotency-Key"))
       request->set_idempotency_key(std::string(*key));
-    request->set_voter(voter_of(exchange->request()));
+    request->set_voter(voter_of(*exchange));
     call<v1::VoteRequest, v1::VoteResponse>(
         exchange, std::move(request.value()), [](auto& async, auto... args) { async.Vote(args...); },
-        vote_response_body);
+        [this](const v1::VoteResponse& reply) {
+          mirror->invalidate();  // before the answer: the voter's next read shows the vote
+          return vote_response_body(reply);
+        });
   }
 
+  // From the mirror when it holds a fresh copy; otherwise one arena call, shared by concurrent readers.
   void leaderboard(const ExchangePtr& exchange) const {
-    call<v1::LeaderboardRequest, v1::LeaderboardResponse>(
-        exchange, {}, [](auto& async, auto... args) { async.Leaderboard(args...); }, leaderboard_body);
+    const LeaderboardMirror::Lookup lookup =
+        mirror->lookup(Clock::now(), [this, exchange](const LeaderboardMirror::Body& body) {
+          if (!body) return fetch_leaderboard(exchange, std::nullopt);  // the shared fetch failed: ask anew
+          read_from_shared_fetch->inc();
+          exchange->respond(http::Response::json(200, *body));
+        });
+    if (lookup.body) {
+      read_from_mirror->inc();
+      return exchange->respond(http::Response::json(200, *lookup.body));
+    }
+    if (lookup.lead) fetch_leaderboard(exchange, lookup.generation);
+  }
+
+  // Answers the exchange from a Leaderboard call; with a generation, the call is the mirror's fetch for it
+  // and must finish it whatever its outcome, or the readers waiting behind it would never be answered.
+  void fetch_leaderboard(const ExchangePtr& exchange, std::optional<std::uint64_t> generation) const {
+    const std::string request_id = exchange->request().request_id();
+    read_from_arena->inc();
+    relay::call_unary<v1::LeaderboardRequest, v1::LeaderboardResponse>(
+        *calls, exchange, Clock::now(), {}, settings.timeout,
+        [stub = stub](grpc::ClientContext* context, const v1::LeaderboardRequest* request,
+                      v1::LeaderboardResponse* reply, std::function<void(grpc::Status)> done) {
+          stub->async()->Leaderboard(context, request, reply, std::move(done));
+        },
+        [this, request_id, generation](const grpc::Status& status, const v1::LeaderboardResponse& reply,
+                                       Clock::time_point) {
+          LeaderboardMirror::Body body;
+          if (status.ok()) body = std::make_shared<const std::string>(leaderboard_body(reply));
+          if (generation) mirror->finish(*generation, body, Clock::now());
+          if (!body) return http::error_response(status, request_id);
+          return http::Response::json(200, *body);
+        });
   }
 
   void create_battle(const ExchangePtr& exchange) const {
     common::Result<v1::CreateBattleRequest> request = parse_battle_body(exchange->request().body());
     if (!request.ok()) return reject(exchange, request.error());
-    request->set_voter(voter_of(exchange->request()));
+    request->set_voter(voter_of(*exchange));
     call<v1::CreateBattleRequest, v1::Battle>(
         exchange, std::move(request.value()), [](auto& async, auto... args) { async.CreateBattle(args...); },
         battle_body, Body::kEnvelope, 201);
@@ -111,20 +158,34 @@ struct Routes {
     common::Result<v1::VoteBattleRequest> request =
         parse_battle_vote_body(http_request.path_param("battle_id").value_or(""), http_request.body());
     if (!request.ok()) return reject(exchange, request.error());
-    request->set_voter(voter_of(http_request));
+    request->set_voter(voter_of(*exchange));
     call<v1::VoteBattleRequest, v1::VoteBattleResponse>(
         exchange, std::move(request.value()), [](auto& async, auto... args) { async.VoteBattle(args...); },
-        battle_vote_body, Body::kEnvelope);
+        [this](const v1::VoteBattleResponse& reply) {
+          mirror->invalidate();
+          return battle_vote_body(reply);
+        },
+        Body::kEnvelope);
   }
 };
 
 }  // namespace
 
 void add_arena_routes(http::Router& router, const std::shared_ptr<grpc::Channel>& arena,
-                      const ArenaRouteSettings& settings) {
+                      const ArenaRouteSettings& settings, std::shared_ptr<LeaderboardMirror> mirror,
+                      common::metrics::Registry& registry) {
   auto routes = std::make_shared<Routes>();
   routes->stub = v1::Arena::NewStub(arena);
   routes->settings = settings;
+  routes->mirror = std::move(mirror);
+  routes->calls = std::make_unique<CallCounter>(upstream::CallMetrics::of(registry, "arena"));
+  auto& reads = registry.counter("rally_gateway_leaderboard_reads_total",
+                                 "GET /leaderboard answers by source: mirror (the gateway's copy), shared "
+                                 "(another reader's arena call), arena (an arena call of its own)",
+                                 {"source"});
+  routes->read_from_mirror = &reads.labels({"mirror"});
+  routes->read_from_shared_fetch = &reads.labels({"shared"});
+  routes->read_from_arena = &reads.labels({"arena"});
   const auto bind = [routes](void (Routes::*handler)(const ExchangePtr&) const) {
     return [routes, handler](const ExchangePtr& exchange) { ((*routes).*handler)(exchange); };
   };

@@ -8,6 +8,7 @@
 
 #include "gateway/http/router.h"
 #include "gateway/routes/arena_payloads.h"
+#include "gateway/routes/leaderboard_mirror.h"
 #include "gateway/upstream/call_counter.h"
 #include "gateway/upstream/upstream_call.h"
 #include "gateway/ws/snapshot_first_channel.h"
@@ -34,10 +35,16 @@ std::string error_message(const common::Error& error) {
 // What every connection of the route shares. Connections keep it alive; snapshot calls do not need it.
 struct LeaderboardFeed {
   LeaderboardFeed(const std::shared_ptr<grpc::Channel>& arena, const common::RedisSettings& redis,
-                  std::chrono::milliseconds timeout)
+                  std::chrono::milliseconds timeout, std::shared_ptr<LeaderboardMirror> mirror,
+                  upstream::CallMetrics call_metrics)
       : stub(v1::Arena::NewStub(arena)),
         arena_timeout(timeout),
-        updates(redis, std::string(kLeaderboardChannel), leaderboard_update) {}
+        updates(redis, std::string(kLeaderboardChannel),
+                [mirror = std::move(mirror)](std::string_view payload) {
+                  mirror->invalidate();
+                  return leaderboard_update(payload);
+                }),
+        calls(call_metrics) {}
 
   std::unique_ptr<v1::Arena::Stub> stub;
   std::chrono::milliseconds arena_timeout;
@@ -114,8 +121,11 @@ std::optional<std::string> leaderboard_update(std::string_view payload) {
 }
 
 void add_leaderboard_websocket(http::Router& router, const std::shared_ptr<grpc::Channel>& arena,
-                               const common::RedisSettings& redis, std::chrono::milliseconds arena_timeout) {
-  auto feed = std::make_shared<LeaderboardFeed>(arena, redis, arena_timeout);
+                               const common::RedisSettings& redis, std::chrono::milliseconds arena_timeout,
+                               std::shared_ptr<LeaderboardMirror> mirror,
+                               common::metrics::Registry& registry) {
+  auto feed = std::make_shared<LeaderboardFeed>(arena, redis, arena_timeout, std::move(mirror),
+                                                upstream::CallMetrics::of(registry, "arena"));
   router.add_websocket("/api/v1/ws/leaderboard", [feed](const http::Request&) {
     return std::make_unique<LeaderboardSubscriber>(feed);
   });

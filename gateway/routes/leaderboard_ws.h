@@ -30,11 +30,17 @@ namespace rally::common {
 struct RedisSettings;
 }
 
+namespace rally::common::metrics {
+class Registry;
+}
+
 namespace rally::gateway::http {
 class Router;
 }
 
 namespace rally::gateway::routes {
+
+class LeaderboardMirror;
 
 // Where the arena publishes the whole leaderboard (a serialized rally.v1.LeaderboardResponse) on each change.
 inline constexpr std::string_view kLeaderboardChannel = "rally:arena:leaderboard";
@@ -44,8 +50,11 @@ inline constexpr std::string_view kLeaderboardChannel = "rally:arena:leaderboard
 std::optional<std::string> leaderboard_update(std::string_view payload);
 
 // Subscribes to kLeaderboardChannel on `redis` at once. Snapshot calls to `arena` carry the client's request
-// id and the `arena_timeout` deadline, and are cancelled when the client leaves.
+// id and the `arena_timeout` deadline, and are cancelled when the client leaves. Every published leaderboard
+// invalidates `mirror` (GET /leaderboard's copy), whether or not a client listens.
 void add_leaderboard_websocket(http::Router& router, const std::shared_ptr<grpc::Channel>& arena,
-                               const common::RedisSettings& redis, std::chrono::milliseconds arena_timeout);
+                               const common::RedisSettings& redis, std::chrono::milliseconds arena_timeout,
+                               std::shared_ptr<LeaderboardMirror> mirror,
+                               common::metrics::Registry& registry);
 
 }  // namespace rally::gateway::routes

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "gateway/http/json_body.h"
+
 namespace rally::gateway::routes {
 namespace {
 
@@ -69,10 +71,9 @@ Error unsupported_role(std::size_t index, std::string_view role) {
 }  // namespace
 
 common::Result<SimpleLlmRequest> parse_simple_request(std::string_view body) {
-  boost::system::error_code ec;
-  const json::value parsed = json::parse(body, ec);
-  if (ec) return Error(ErrorCode::kInvalidRequest, "The request body must be valid JSON: " + ec.message());
-  const json::object* object = parsed.if_object();
+  common::Result<json::value> result = http::parse_json_body(body);
+  if (!result.ok()) return result.error();
+  const json::object* object = result.value().if_object();
   if (object == nullptr) return Error(ErrorCode::kInvalidRequest, "The request body must be a JSON object");
 
   const json::value* message = object->if_contains("message");

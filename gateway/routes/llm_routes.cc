@@ -13,6 +13,7 @@
 
 #include "gateway/http/envelope.h"
 #include "gateway/http/exchange.h"
+#include "gateway/http/json_body.h"
 #include "gateway/http/router.h"
 #include "gateway/routes/llm_payloads.h"
 #include "gateway/routes/upstream_relay.h"
@@ -112,7 +113,7 @@ struct Routes {
   std::shared_ptr<Stub> stub;
   LlmRouteSettings settings;
   // Last: destroyed first, waiting for the calls in flight while everything else still exists.
-  std::unique_ptr<CallCounter> calls = std::make_unique<CallCounter>();
+  std::unique_ptr<CallCounter> calls;  // set before any route runs
 
   // The body of /llm_request or /llm_request_streaming, or nullopt once a 400 has been sent for it.
   static std::optional<SimpleLlmRequest> parse_or_reject(const ExchangePtr& exchange,
@@ -152,13 +153,13 @@ struct Routes {
     const auto reject = [&](int status, std::string body) {
       exchange->respond(with_overhead(http::Response::json(status, std::move(body)), elapsed_ms(started)));
     };
-    boost::system::error_code ec;
-    const json::value body = json::parse(exchange->request().body(), ec);
-    if (ec) {
+    // The server already held the body to the configured depth and string limits.
+    const common::Result<json::value> body = http::parse_json_body(exchange->request().body());
+    if (!body.ok()) {
       return reject(400, openai_wire::error_body(openai_wire::kInvalidJsonMessage, "invalid_request_error",
                                                  std::nullopt, std::nullopt));
     }
-    auto chat = openai_wire::parse_chat_request(body, kServerName);
+    auto chat = openai_wire::parse_chat_request(body.value(), kServerName);
     if (!chat) return reject(400, openai_wire::invalid_request_body(chat.error()));
     auto request = complete_request_for(chat.value());
     if (!request) return reject(400, openai_wire::invalid_request_body(request.error()));
@@ -217,8 +218,9 @@ struct Routes {
 }  // namespace
 
 void add_llm_routes(http::Router& router, const std::shared_ptr<grpc::Channel>& llm_proxy,
-                    const LlmRouteSettings& settings) {
+                    const LlmRouteSettings& settings, common::metrics::Registry& registry) {
   auto routes = std::make_shared<Routes>();
+  routes->calls = std::make_unique<CallCounter>(upstream::CallMetrics::of(registry, "llm-proxy"));
   routes->stub = v1::LlmProxy::NewStub(llm_proxy);
   routes->settings = settings;
   // Open like the seed's app (and the OpenAI SDKs' own key is honoured when it is a LlamaRally token).
@@ -230,18 +232,26 @@ void add_llm_routes(http::Router& router, const std::shared_ptr<grpc::Channel>& 
   router.add(
       http::Method::kPost, "/llm_request_streaming",
       [routes](const ExchangePtr& exchange) { routes->llm_request_streaming(exchange); }, completion);
+  // OpenAI's clients read refusals (401, 429, ...) in OpenAI's error format too.
+  const auto openai_refusal = [](const common::Error& error, const std::string&) {
+    return openai_response(openai_error_for(error, {}));
+  };
+  edge::RoutePolicy openai_completion = completion;
+  openai_completion.refusal = openai_refusal;
+  edge::RoutePolicy openai_listing = listing;
+  openai_listing.refusal = openai_refusal;
   router.add(
       http::Method::kPost, "/v1/chat/completions",
-      [routes](const ExchangePtr& exchange) { routes->chat_completions(exchange); }, completion);
+      [routes](const ExchangePtr& exchange) { routes->chat_completions(exchange); }, openai_completion);
   router.add(
       http::Method::kGet, "/v1/models",
-      [routes](const ExchangePtr& exchange) { routes->models(exchange, {}); }, listing);
+      [routes](const ExchangePtr& exchange) { routes->models(exchange, {}); }, openai_listing);
   router.add(
       http::Method::kGet, "/v1/models/{model}",
       [routes](const ExchangePtr& exchange) {
         routes->models(exchange, std::string(exchange->request().path_param("model").value_or("")));
       },
-      listing);
+      openai_listing);
 }
 
 }  // namespace rally::gateway::routes

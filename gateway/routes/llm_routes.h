@@ -11,6 +11,10 @@ namespace grpc {
 class Channel;
 }
 
+namespace rally::common::metrics {
+class Registry;
+}
+
 namespace rally::gateway::http {
 class Router;
 }
@@ -29,7 +33,8 @@ struct LlmRouteSettings {
   std::chrono::milliseconds sse_heartbeat{10000};
 };
 
+// Calls to the llm-proxy are measured in `registry` (upstream::CallMetrics, service "llm-proxy").
 void add_llm_routes(http::Router& router, const std::shared_ptr<grpc::Channel>& llm_proxy,
-                    const LlmRouteSettings& settings);
+                    const LlmRouteSettings& settings, common::metrics::Registry& registry);
 
 }  // namespace rally::gateway::routes

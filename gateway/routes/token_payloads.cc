@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "gateway/http/envelope.h"
+#include "gateway/http/json_body.h"
 
 namespace rally::gateway::routes {
 namespace {
@@ -79,9 +80,10 @@ json::object token_object(const edge::TokenRecord& token) {
 }  // namespace
 
 common::Result<NewTokenRequest> parse_new_token_body(std::string_view body) {
-  boost::system::error_code ec;
-  const json::value parsed = json::parse(body, ec);
-  if (ec || !parsed.is_object()) return invalid("body", "The body must be a JSON object");
+  common::Result<json::value> result = http::parse_json_body(body);
+  if (!result.ok()) return result.error();
+  const json::value& parsed = result.value();
+  if (!parsed.is_object()) return invalid("body", "The body must be a JSON object");
   const json::object& object = parsed.get_object();
   for (const auto& [key, value] : object) {
     if (key != "name" && key != "scopes" && key != "scope" && key != "rate_limits") {

@@ -1,9 +1,19 @@
 // The gateway's door end to end, through the real gateway with real PostgreSQL (API tokens) and Redis
 // (rate limits): who may call what, how often, and what every refusal looks like.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <cerrno>
+#include <map>
 #include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 
 #include "tests/integration/llm_stack.h"
 #include "tests/support/http_client.h"
@@ -195,6 +205,196 @@ TEST_CASE("a client's X-Request-Id reaches the service's log and comes back", "[
   REQUIRE(voted.status == 200);
   CHECK(voted.header("x-request-id") == id);
   CHECK(wait_until([&] { return stack.log_of("arena").find(id) != std::string::npos; }, 5s));
+}
+
+namespace {
+
+void check_security_headers(const HttpResult& result) {
+  INFO("status " << result.status);
+  CHECK(result.header("x-content-type-options") == "nosniff");
+  CHECK(result.header("x-frame-options") == "DENY");
+  CHECK(result.header("referrer-policy") == "no-referrer");
+  CHECK(result.header("content-security-policy") == "default-src 'none'; frame-ancestors 'none'");
+  if (result.status >= 400) CHECK(result.header("cache-control") == "no-store");
+}
+
+std::string detail_of(const HttpResult& result, const char* key) {
+  const json::value body = parse_json(result.body);
+  const json::value* value = body.at("error").at("details").as_object().if_contains(key);
+  return value == nullptr ? "(absent)" : std::string(value->as_string());
+}
+
+// A plain TCP connection that sends nothing until told: holds a place in the gateway's connection count.
+class IdleConnection {
+ public:
+  explicit IdleConnection(int port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    REQUIRE(fd_ >= 0);
+    timeval timeout{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+  }
+  ~IdleConnection() { ::close(fd_); }
+  IdleConnection(const IdleConnection&) = delete;
+  IdleConnection& operator=(const IdleConnection&) = delete;
+
+  // Everything the server sends until it closes (or 5 s pass), and whether it closed.
+  std::pair<std::string, bool> read_until_closed() {
+    std::string received;
+    char buffer[4096];
+    while (true) {
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n == 0) return {received, true};
+      if (n < 0) return {received, errno == ECONNRESET};
+      received.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+TEST_CASE("hostile JSON, foreign media types and oversized bodies are refused with the envelope",
+          "[integration][edge]") {
+  EdgeStack edge(std::map<std::string, std::string>{{"RALLY_GATEWAY_JSON_MAX_STRING", "1KiB"},
+                                                    {"RALLY_GATEWAY_BODY_LIMIT", "64KiB"}},
+                 false);
+  const int port = edge.stack->gateway_port();
+
+  SECTION("nesting deeper than 32 levels") {
+    const std::string deep = R"({"modelA":)" + std::string(40, '[') + std::string(40, ']') + "}";
+    const HttpResult result = http_request(port, "POST", "/vote", deep, kJson);
+    check_refused(result, 400, "INVALID_REQUEST");
+    CHECK(detail_of(result, "reason") == "nesting_too_deep");
+    CHECK(detail_of(result, "max_depth") == "32");
+    check_security_headers(result);
+  }
+  SECTION("a string over the configured length") {
+    const HttpResult result = http_request(
+        port, "POST", "/vote",
+        R"({"modelA":")" + std::string(1025, 'a') + R"(","modelB":"gpt-4","result":"draw"})", kJson);
+    check_refused(result, 400, "INVALID_REQUEST");
+    CHECK(detail_of(result, "field") == "modelA");
+    CHECK(detail_of(result, "max_string_bytes") == "1024");
+  }
+  SECTION("raw bytes that are not UTF-8 inside a JSON string") {
+    const HttpResult result =
+        http_request(port, "POST", "/vote",
+                     "{\"modelA\":\"gpt-4o\",\"modelB\":\"gpt\xFF\xFE\",\"result\":\"draw\"}", kJson);
+    check_refused(result, 400, "INVALID_REQUEST");
+    CHECK(detail_of(result, "field") == "modelB");
+    CHECK(detail_of(result, "reason") == "invalid_utf8");
+  }
+  SECTION("a form body is 415, JSON with a charset is served") {
+    const HttpResult form = http_request(port, "POST", "/vote", "modelA=gpt-4o&modelB=gpt-4&result=draw",
+                                         {{"Content-Type", "application/x-www-form-urlencoded"}});
+    check_refused(form, 415, "UNSUPPORTED_MEDIA_TYPE");
+    check_security_headers(form);
+    // What the route says about a body it accepts through the edge (the arena is not running: 503).
+    const HttpResult json_charset =
+        http_request(port, "POST", "/vote", R"({"modelA":"gpt-4o","modelB":"gpt-4","result":"draw"})",
+                     {{"Content-Type", "application/json; charset=utf-8"}});
+    CHECK(json_charset.status != 415);
+    CHECK(json_charset.status != 400);
+  }
+  SECTION("security headers on a 200, a 404 and a 413") {
+    const HttpResult ok = http_request(port, "GET", "/healthz");
+    CHECK(ok.status == 200);
+    check_security_headers(ok);
+    const HttpResult missing = http_request(port, "GET", "/no/such/route");
+    check_refused(missing, 404, "NOT_FOUND");
+    check_security_headers(missing);
+    const HttpResult too_large =
+        http_request(port, "POST", "/vote", R"({"modelA":")" + std::string(70000, 'a') + "\"}", kJson);
+    check_refused(too_large, 413, "PAYLOAD_TOO_LARGE");
+    check_security_headers(too_large);
+  }
+}
+
+TEST_CASE("CORS: preflights are answered without a token or a rate limit, only allowed origins are told",
+          "[integration][edge]") {
+  EdgeStack edge(std::map<std::string, std::string>{{"RALLY_GATEWAY_CORS_ORIGINS", "https://app.example"},
+                                                    {"RALLY_GATEWAY_RATE_LIMIT_READ", "10/60s"}},
+                 false);
+  const int port = edge.stack->gateway_port();
+  const std::map<std::string, std::string> preflight{
+      {"Origin", "https://app.example"},
+      {"Access-Control-Request-Method", "POST"},
+      {"Access-Control-Request-Headers", "authorization,content-type"}};
+
+  // /api/v1/arena/battles needs a write token; its preflight does not.
+  for (int i = 0; i < 4; ++i) {
+    const HttpResult result = http_request(port, "OPTIONS", "/api/v1/arena/battles", {}, preflight);
+    INFO("preflight " << i << ": " << result.status << " " << result.body);
+    REQUIRE(result.status == 204);
+    CHECK(result.header("access-control-allow-origin") == "https://app.example");
+    CHECK(result.header("access-control-allow-methods").find("POST") != std::string::npos);
+    CHECK(result.header("access-control-allow-headers").find("Authorization") != std::string::npos);
+    CHECK_FALSE(result.header("access-control-max-age").empty());
+    CHECK(result.header("vary").find("Origin") != std::string::npos);
+    check_security_headers(result);
+  }
+  // The read class is untouched by preflights to a read route, too (the stack's start-up reads count, so
+  // compare with a read before them).
+  const HttpResult before =
+      http_request(port, "GET", "/leaderboard", {}, {{"Origin", "https://app.example"}});
+  const int remaining_before = std::stoi(before.header("x-ratelimit-remaining"));
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(http_request(port, "OPTIONS", "/leaderboard", {},
+                         {{"Origin", "https://app.example"}, {"Access-Control-Request-Method", "GET"}})
+                .status == 204);
+  }
+  const HttpResult allowed =
+      http_request(port, "GET", "/leaderboard", {}, {{"Origin", "https://app.example"}});
+  CHECK(allowed.header("access-control-allow-origin") == "https://app.example");
+  CHECK(allowed.header("access-control-expose-headers").find("X-RateLimit-Remaining") != std::string::npos);
+  CHECK(allowed.header("x-ratelimit-remaining") == std::to_string(remaining_before - 1));
+
+  const HttpResult foreign =
+      http_request(port, "GET", "/leaderboard", {}, {{"Origin", "https://evil.example"}});
+  CHECK(foreign.header("access-control-allow-origin").empty());
+  const HttpResult foreign_preflight =
+      http_request(port, "OPTIONS", "/api/v1/arena/battles", {},
+                   {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  CHECK(foreign_preflight.status == 405);
+  CHECK(foreign_preflight.header("access-control-allow-origin").empty());
+  check_refused(http_request(port, "OPTIONS", "/no/such/route", {}, preflight), 404, "NOT_FOUND");
+}
+
+TEST_CASE("at RALLY_GATEWAY_MAX_CONNECTIONS a newcomer gets 503 and is closed, a freed place is reused",
+          "[integration][edge]") {
+  LlmStack stack(StackOptions{"10s", {{"RALLY_GATEWAY_MAX_CONNECTIONS", "2"}}, false});
+  const int port = stack.gateway_port();
+  // The stack's readiness probes closed their connections; wait until the gateway has seen them go.
+  REQUIRE(wait_until([&] { return http_request(port, "GET", "/healthz").status == 200; }, 5s));
+
+  std::optional<IdleConnection> first(std::in_place, port);
+  IdleConnection second(port);
+  // Accepted connections are counted at once; give the gateway a moment to accept both.
+  std::this_thread::sleep_for(200ms);
+
+  IdleConnection third(port);
+  const auto [answer, closed] = third.read_until_closed();
+  INFO(answer);
+  CHECK(answer.starts_with("HTTP/1.1 503"));
+  CHECK(answer.find("SERVICE_UNAVAILABLE") != std::string::npos);
+  CHECK(answer.find("Retry-After: 1") != std::string::npos);
+  CHECK(answer.find("Connection: close") != std::string::npos);
+  CHECK(closed);
+  const HttpResult refused = http_request(port, "GET", "/healthz");
+  CHECK(refused.status == 503);
+
+  first.reset();
+  CHECK(wait_until([&] { return http_request(port, "GET", "/healthz").status == 200; }, 5s));
+  const HttpResult metrics = http_request(port, "GET", "/metrics");
+  if (metrics.status == 200) {
+    CHECK(metrics.body.find("rally_gateway_connections_refused_total") != std::string::npos);
+  }
 }
 
 }  // namespace rally::testing

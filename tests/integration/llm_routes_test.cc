@@ -327,6 +327,20 @@ TEST_CASE("/v1/chat/completions and /v1/models speak OpenAI's format", "[integra
     const HttpResult garbage = http_request(port, "POST", "/v1/chat/completions", "{", headers);
     CHECK(garbage.status == 400);
     CHECK(parse_json(garbage.body).at("error").at("type") == "invalid_request_error");
+
+    // A LlamaRally token that is not valid is refused by the gateway's edge, still in OpenAI's format.
+    for (const auto& [method, target] : {std::pair{"POST", "/v1/chat/completions"}, {"GET", "/v1/models"}}) {
+      const HttpResult refused = http_request(port, method, target, json::serialize(request),
+                                              {{"Authorization", "Bearer rally_not_a_token"}});
+      INFO(target << ": " << refused.body);
+      CHECK(refused.status == 401);
+      CHECK(refused.header("www-authenticate") == R"(Bearer error="invalid_token")");
+      const json::value refusal = parse_json(refused.body);
+      CHECK_FALSE(refusal.as_object().contains("success"));
+      CHECK(refusal.at("error").at("code") == "authentication_failed");
+      CHECK(refusal.at("error").at("message") == "Invalid or revoked API token");
+      CHECK(refusal.at("error").at("type").is_string());
+    }
   }
 
   SECTION("the model list") {

@@ -173,3 +173,30 @@ TEST_CASE("battle bodies: the message is required, the winner is one of four wor
 
 }  // namespace
 }  // namespace rally::gateway::routes
+
+namespace rally::gateway::routes {
+namespace {
+
+std::string detail_of(const common::Error& error, const std::string& key) {
+  for (const auto& [name, value] : error.details) {
+    if (name == key) return value;
+  }
+  return "(absent)";
+}
+
+TEST_CASE("body parsers share the JSON helper: broken JSON and bad UTF-8 name the body or the field",
+          "[gateway][arena]") {
+  const auto broken = parse_vote_body("{\"modelA\":");
+  REQUIRE_FALSE(broken.ok());
+  CHECK(broken.error().code == common::ErrorCode::kInvalidRequest);
+  CHECK(broken.error().message == "Invalid input");  // the seed's message
+  CHECK(detail_of(broken.error(), "reason") == "invalid_json");
+
+  const auto bad_text = parse_battle_body("{\"message\":\"caf\xC3\"}");
+  REQUIRE_FALSE(bad_text.ok());
+  CHECK(detail_of(bad_text.error(), "field") == "message");
+  CHECK(detail_of(bad_text.error(), "reason") == "invalid_utf8");
+}
+
+}  // namespace
+}  // namespace rally::gateway::routes

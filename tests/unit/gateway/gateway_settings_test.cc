@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "services/common/config.h"
 
@@ -25,6 +26,10 @@ TEST_CASE("gateway settings default to the documented values", "[gateway_setting
   CHECK(settings.http.body_limit == 1048576);  // 1 MiB
   CHECK(settings.http.header_timeout == 10s);
   CHECK(settings.http.idle_timeout == 60s);
+  CHECK(settings.http.json_max_depth == 32);
+  CHECK(settings.http.json_max_string_bytes == 524288);  // 512 KiB
+  CHECK(settings.http.max_connections == 10000);
+  CHECK(settings.http.cors_origins.empty());
   CHECK(settings.ready_timeout == 1s);
   CHECK(settings.shutdown_drain == 10s);
   CHECK(settings.llm.completion_timeout == 120s);
@@ -55,6 +60,10 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
       {"RALLY_GATEWAY_BODY_LIMIT", "2MiB"},
       {"RALLY_GATEWAY_HEADER_TIMEOUT", "5s"},
       {"RALLY_GATEWAY_IDLE_TIMEOUT", "30s"},
+      {"RALLY_GATEWAY_JSON_MAX_DEPTH", "64"},
+      {"RALLY_GATEWAY_JSON_MAX_STRING", "16KiB"},
+      {"RALLY_GATEWAY_MAX_CONNECTIONS", "500"},
+      {"RALLY_GATEWAY_CORS_ORIGINS", " https://app.example , http://localhost:3000,"},
       {"RALLY_GATEWAY_READY_TIMEOUT", "250ms"},
       {"RALLY_SHUTDOWN_DRAIN", "3s"},
       {"RALLY_GATEWAY_LLM_TIMEOUT", "90s"},
@@ -92,6 +101,11 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
   CHECK(settings.http.body_limit == 2097152);
   CHECK(settings.http.header_timeout == 5s);
   CHECK(settings.http.idle_timeout == 30s);
+  CHECK(settings.http.json_max_depth == 64);
+  CHECK(settings.http.json_max_string_bytes == 16384);
+  CHECK(settings.http.max_connections == 500);
+  CHECK(settings.http.cors_origins ==
+        std::vector<std::string>{"https://app.example", "http://localhost:3000"});
   CHECK(settings.ready_timeout == 250ms);
   CHECK(settings.shutdown_drain == 3s);
   CHECK(settings.llm.completion_timeout == 90s);
@@ -131,6 +145,12 @@ TEST_CASE("a bad value is refused with its key named", "[gateway_settings]") {
       {"RALLY_GATEWAY_BODY_LIMIT", "1TB"},
       {"RALLY_GATEWAY_HEADER_TIMEOUT", "10"},
       {"RALLY_GATEWAY_IDLE_TIMEOUT", "0s"},
+      {"RALLY_GATEWAY_JSON_MAX_DEPTH", "0"},
+      {"RALLY_GATEWAY_JSON_MAX_DEPTH", "257"},
+      {"RALLY_GATEWAY_JSON_MAX_STRING", "0"},
+      {"RALLY_GATEWAY_MAX_CONNECTIONS", "0"},
+      {"RALLY_GATEWAY_CORS_ORIGINS", "app.example"},
+      {"RALLY_GATEWAY_CORS_ORIGINS", "https://app.example/path"},
       {"RALLY_GATEWAY_READY_TIMEOUT", "2h"},
       {"RALLY_SHUTDOWN_DRAIN", "-1s"},
       {"RALLY_LLM_PROXY_ADDR", "127.0.0.1:0"},

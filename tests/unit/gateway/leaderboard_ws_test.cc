@@ -1,6 +1,6 @@
-// /api/v1/ws/leaderboard served by the real HTTP server over real sockets, with a fake arena (an in-process
-// gRPC service) for snapshots and a Redis server of the test's own for updates (the channel name is fixed,
-// so the shared server could carry other tests' messages).
+// /api/v1/ws/leaderboard and GET /leaderboard's mirror served by the real HTTP server over real sockets, with
+// a fake arena (an in-process gRPC service) for snapshots and a Redis server of the test's own for updates
+// (the channel name is fixed, so the shared server could carry other tests' messages).
 #include "gateway/routes/leaderboard_ws.h"
 
 #include <grpcpp/create_channel.h>
@@ -9,6 +9,7 @@
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -20,11 +21,14 @@
 
 #include "gateway/http/http_server.h"
 #include "gateway/http/router.h"
+#include "gateway/routes/arena_routes.h"
+#include "gateway/routes/leaderboard_mirror.h"
 #include "rally/v1/arena.grpc.pb.h"
 #include "services/common/grpc_status.h"
 #include "services/common/metrics.h"
 #include "services/common/redis_client.h"
 #include "services/common/request_id.h"
+#include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/servers.h"
 #include "tests/support/test_env.h"
@@ -69,6 +73,16 @@ class FakeArena final : public v1::Arena::CallbackService {
     return reactor;
   }
 
+  grpc::ServerUnaryReactor* Vote(grpc::CallbackServerContext* context, const v1::VoteRequest* request,
+                                 v1::VoteResponse* response) override {
+    response->mutable_model_a()->set_model(request->model_a());
+    response->mutable_model_b()->set_model(request->model_b());
+    response->set_message("Vote recorded");
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+
   void set_board(v1::LeaderboardResponse leaderboard) {
     std::lock_guard lock(mutex_);
     board_ = std::move(leaderboard);
@@ -108,7 +122,8 @@ class FakeArena final : public v1::Arena::CallbackService {
 // The fake arena, a Redis server and the gateway's route on a real HTTP server, torn down in reverse.
 class LeaderboardStack {
  public:
-  explicit LeaderboardStack(FakeArena& arena, std::chrono::milliseconds arena_timeout = 5s)
+  explicit LeaderboardStack(FakeArena& arena, std::chrono::milliseconds arena_timeout = 5s,
+                            std::chrono::milliseconds mirror_max_age = 60s)
       : arena_(arena), redis_(rally::testing::free_port()), publisher_(redis_settings()) {
     grpc::ServerBuilder builder;
     int arena_port = 0;
@@ -117,10 +132,12 @@ class LeaderboardStack {
     arena_server_ = builder.BuildAndStart();
     REQUIRE(arena_server_ != nullptr);
 
-    add_leaderboard_websocket(
-        router_,
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(arena_port), grpc::InsecureChannelCredentials()),
-        redis_settings(), arena_timeout);
+    const auto channel =
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(arena_port), grpc::InsecureChannelCredentials());
+    auto mirror = std::make_shared<LeaderboardMirror>(mirror_max_age);
+    add_arena_routes(router_, channel, {arena_timeout}, mirror, common::metrics::Registry::global());
+    add_leaderboard_websocket(router_, channel, redis_settings(), arena_timeout, mirror,
+                              common::metrics::Registry::global());
     http::HttpServerSettings settings;
     settings.listen = {"127.0.0.1", 0};
     server_ = std::make_unique<http::HttpServer>(settings, router_, common::metrics::Registry::global());
@@ -264,6 +281,93 @@ TEST_CASE("leaderboard_update renders a published LeaderboardResponse and refuse
   check_board(json::parse(*update).as_object(), "update", "gpt-4o", 3);
   CHECK_FALSE(leaderboard_update("\x0f"));
   CHECK(leaderboard_update("").has_value());  // an empty leaderboard is a valid message
+}
+
+std::string leader_of(const rally::testing::HttpResult& result) {
+  REQUIRE(result.status == 200);
+  return std::string(json::parse(result.body).at(0).at("name").as_string());
+}
+
+TEST_CASE("GET /leaderboard answers from the gateway's copy until a vote or a published change",
+          "[leaderboard_ws]") {
+  FakeArena arena;
+  LeaderboardStack stack(arena);
+  const auto read = [&] {
+    return leader_of(rally::testing::http_request(stack.port(), "GET", "/leaderboard"));
+  };
+  CHECK(read() == "gpt-4o");
+  arena.set_board(board("o3", 8));
+  CHECK(read() == "gpt-4o");  // the copy, no arena call
+  CHECK(arena.request_ids().size() == 1);
+
+  SECTION("a vote through this gateway is read at once") {
+    const auto vote = rally::testing::http_request(stack.port(), "POST", "/vote",
+                                                   R"({"modelA":"o3","modelB":"gpt-4o","result":"modelA"})");
+    REQUIRE(vote.status == 200);
+    CHECK(read() == "o3");
+    CHECK(arena.request_ids().size() == 2);
+  }
+  SECTION("a change published by the arena (a vote through another gateway) is read once delivered") {
+    stack.publish(board("o3", 8));
+    CHECK(wait_until([&] { return read() == "o3"; }, 3000ms));
+  }
+}
+
+TEST_CASE("concurrent GET /leaderboard misses share one arena call", "[leaderboard_ws]") {
+  FakeArena arena(grpc::Status::OK, true);
+  LeaderboardStack stack(arena);
+  std::vector<std::thread> readers;
+  std::vector<std::string> leaders(6);
+  for (std::string& leader : leaders) {
+    readers.emplace_back([&] {
+      const auto result = rally::testing::http_request(stack.port(), "GET", "/leaderboard");
+      if (result.status == 200) leader = std::string(json::parse(result.body).at(0).at("name").as_string());
+    });
+  }
+  REQUIRE(wait_until([&] { return arena.held() == 1; }, 3000ms));
+  std::this_thread::sleep_for(
+      200ms);  // the other readers queue behind the held call (or, later, hit the copy)
+  arena.release();
+  for (std::thread& reader : readers) reader.join();
+  CHECK(leaders == std::vector<std::string>(6, "gpt-4o"));
+  CHECK(arena.request_ids().size() == 1);
+}
+
+TEST_CASE("readers waiting on a failed GET /leaderboard fetch get the error, not a hang",
+          "[leaderboard_ws]") {
+  FakeArena arena(common::to_grpc_status({common::ErrorCode::kDatabaseError, "database unreachable"}), true);
+  LeaderboardStack stack(arena);
+  std::vector<std::thread> readers;
+  std::vector<int> statuses(4);
+  std::atomic<int> answered{0};
+  for (int& status : statuses) {
+    readers.emplace_back([&] {
+      status = rally::testing::http_request(stack.port(), "GET", "/leaderboard").status;
+      ++answered;
+    });
+  }
+  REQUIRE(wait_until([&] { return arena.held() == 1; }, 3000ms));
+  std::this_thread::sleep_for(200ms);
+  // The failed shared call sends each waiter to a call of its own, which fails the same way.
+  CHECK(wait_until(
+      [&] {
+        arena.release();
+        return answered == 4;
+      },
+      3000ms));
+  for (std::thread& reader : readers) reader.join();
+  const int error_status = statuses.front();
+  CHECK(error_status >= 500);
+  CHECK(statuses == std::vector<int>(4, error_status));
+}
+
+TEST_CASE("with max_age 0 every GET /leaderboard asks the arena", "[leaderboard_ws]") {
+  FakeArena arena;
+  LeaderboardStack stack(arena, 5s, 0ms);
+  for (int i = 0; i < 3; ++i) {
+    CHECK(rally::testing::http_request(stack.port(), "GET", "/leaderboard").status == 200);
+  }
+  CHECK(arena.request_ids().size() == 3);
 }
 
 }  // namespace

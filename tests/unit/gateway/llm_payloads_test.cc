@@ -241,3 +241,20 @@ TEST_CASE("overhead is the gateway's time minus the providers'", "[llm_payloads]
 
 }  // namespace
 }  // namespace rally::gateway::routes
+
+namespace rally::gateway::routes {
+namespace {
+
+TEST_CASE("a seed request with bytes that are not UTF-8 names the field", "[llm_payloads]") {
+  const auto parsed = parse_simple_request("{\"message\":\"hi \xFF\"}");
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.error().code == common::ErrorCode::kInvalidRequest);
+  bool named = false;
+  for (const auto& [name, value] : parsed.error().details) {
+    if (name == "field") named = value == "message";
+  }
+  CHECK(named);
+}
+
+}  // namespace
+}  // namespace rally::gateway::routes

@@ -86,6 +86,20 @@ TEST_CASE("the server fills in identity and route, and path parameters are found
   CHECK_FALSE(request.path_param("other").has_value());
 }
 
+TEST_CASE("client_host drops the port of IPv4 and IPv6 peers", "[request]") {
+  Request request(Method::kGet, "/", {});
+  const auto host_of = [&](std::string address) {
+    request.set_client_address(std::move(address));
+    return std::string(request.client_host());
+  };
+  CHECK(host_of("192.0.2.7:51234") == "192.0.2.7");
+  CHECK(host_of("[2001:db8::1]:443") == "[2001:db8::1]");
+  CHECK(host_of("[2001:db8::1]") == "[2001:db8::1]");
+  CHECK(host_of("2001:db8::1") == "2001:db8::1");
+  CHECK(host_of("192.0.2.7") == "192.0.2.7");
+  CHECK(host_of("") == "");
+}
+
 TEST_CASE("response helpers set the content type", "[request]") {
   const Response json = Response::json(201, R"({"ok":true})");
   CHECK(json.status == 201);
