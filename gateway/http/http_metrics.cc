@@ -20,7 +20,13 @@ HttpMetrics::HttpMetrics(common::metrics::Registry& registry)
       connections_refused_(registry
                                .counter("rally_gateway_connections_refused_total",
                                         "Connections answered 503 and closed at the connection limit")
-                               .labels()) {}
+                               .labels()),
+      open_streams_(
+          registry.gauge("rally_gateway_open_streams", "Responses being streamed (Server-Sent Events)")
+              .labels()),
+      open_websockets_(
+          registry.gauge("rally_gateway_open_websockets", "WebSocket connections past their upgrade")
+              .labels()) {}
 
 void HttpMetrics::record_request(std::string_view route, std::string_view method, int status,
                                  std::chrono::steady_clock::duration latency) {

@@ -4,6 +4,8 @@
 //   rally_gateway_http_requests_in_flight                       received, not yet completed
 //   rally_gateway_open_connections                              HTTP and WebSocket connections
 //   rally_gateway_connections_refused_total                     turned away at the connection limit (503)
+//   rally_gateway_open_streams                                  responses being streamed (Server-Sent Events)
+//   rally_gateway_open_websockets                               WebSocket connections past their upgrade
 // `route` is the matched template, never the raw path, so label cardinality stays bounded.
 #pragma once
 
@@ -33,6 +35,8 @@ class HttpMetrics {
   common::metrics::Gauge& in_flight() { return in_flight_; }
   common::metrics::Gauge& open_connections() { return open_connections_; }
   common::metrics::Counter& connections_refused() { return connections_refused_; }
+  common::metrics::Gauge& open_streams() { return open_streams_; }
+  common::metrics::Gauge& open_websockets() { return open_websockets_; }
 
  private:
   common::metrics::Family<common::metrics::Counter>& requests_;
@@ -40,6 +44,8 @@ class HttpMetrics {
   common::metrics::Gauge& in_flight_;
   common::metrics::Gauge& open_connections_;
   common::metrics::Counter& connections_refused_;
+  common::metrics::Gauge& open_streams_;
+  common::metrics::Gauge& open_websockets_;
 };
 
 }  // namespace rally::gateway::http

@@ -232,6 +232,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     unsigned version = 11;
     bool keep_alive = false;
     bool head = false;        // a HEAD request: the response carries no body
+    bool streaming = false;   // counted in open_streams until the request ends
     std::string cors_origin;  // the request's Origin when CORS allows it: the response says so
     int status = 0;
     bool in_flight = false;
@@ -620,6 +621,10 @@ void HttpSession::end_request(int status) {
   }
   current_.in_flight = false;
   server_.metrics.in_flight().dec();
+  if (current_.streaming) {
+    current_.streaming = false;
+    server_.metrics.open_streams().dec();
+  }
   const auto latency = Clock::now() - current_.started;
   server_.metrics.record_request(current_.route, current_.method_label, status, latency);
 
@@ -872,6 +877,8 @@ void HttpSession::start_stream(std::uint64_t serial, int status, const Headers& 
   }
   state_ = State::kStreaming;
   current_.status = status;
+  current_.streaming = true;
+  server_.metrics.open_streams().inc();
   chunked_ = current_.version >= 11;
 
   auto& head = stream_head_.emplace();

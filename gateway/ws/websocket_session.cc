@@ -15,6 +15,7 @@
 
 #include "gateway/http/server_context.h"
 #include "services/common/logging.h"
+#include "services/common/metrics.h"
 
 namespace rally::gateway::ws {
 namespace {
@@ -77,6 +78,7 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
   ~WebSocketSession() override {
     if (registration_) {
       server_.connections.remove(*registration_);
+      server_.metrics.open_websockets().dec();
     }
   }
   WebSocketSession(const WebSocketSession&) = delete;
@@ -87,6 +89,7 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
     if (!registration_) {
       return;  // the server is shutting down
     }
+    server_.metrics.open_websockets().inc();
     channel_ = std::make_shared<SessionChannel>(weak_from_this(), server_.gate, request_.request_id());
 
     const auto& settings = server_.settings;

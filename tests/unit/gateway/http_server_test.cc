@@ -159,10 +159,16 @@ TEST_CASE("a streamed response arrives chunk by chunk and the connection is kept
     exchange->respond(Response::text(200, "after"));
   });
   HttpServer server(test_settings(), router, common::metrics::Registry::global());
+  common::metrics::Gauge& open_streams =
+      common::metrics::Registry::global()
+          .gauge("rally_gateway_open_streams", "Responses being streamed (Server-Sent Events)")
+          .labels();
+  const double streams_before = open_streams.value();
 
   TestConnection connection(server.port());
   connection.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n");
   const ClientResponse head = connection.read_head();
+  CHECK(open_streams.value() == streams_before + 1);
   CHECK(head.status == 200);
   CHECK(head.header("transfer-encoding") == "chunked");
   CHECK(head.header("content-type") == "text/event-stream");
@@ -179,6 +185,7 @@ TEST_CASE("a streamed response arrives chunk by chunk and the connection is kept
   CHECK(pump_started.get_future().get()->outcomes() == std::vector<bool>{true, true, true});
 
   CHECK(connection.request("GET", "/after").body == "after");
+  CHECK(open_streams.value() == streams_before);  // the stream ended before /after was answered
 }
 
 TEST_CASE("busy keep-alive connections to an asynchronous handler are never taken for gone clients",

@@ -203,8 +203,14 @@ void check_board(const json::object& message, std::string_view type, std::string
 TEST_CASE("the live leaderboard opens with a snapshot, then sends every change", "[leaderboard_ws]") {
   FakeArena arena;
   LeaderboardStack stack(arena);
+  common::metrics::Gauge& open_websockets =
+      common::metrics::Registry::global()
+          .gauge("rally_gateway_open_websockets", "WebSocket connections past their upgrade")
+          .labels();
+  const double websockets_before = open_websockets.value();
   LeaderboardClient first(stack.port());
   check_board(first.read(), "snapshot", "gpt-4o", 7);
+  CHECK(open_websockets.value() == websockets_before + 1);
   CHECK(arena.request_ids() == std::vector<std::string>{first.request_id()});
 
   arena.set_board(board("claude-haiku-4-5", 8));
@@ -226,6 +232,7 @@ TEST_CASE("the live leaderboard opens with a snapshot, then sends every change",
   first.close();
   stack.publish(board("o4", 11));
   check_board(second.read(), "update", "o4", 11);
+  CHECK(wait_until([&] { return open_websockets.value() == websockets_before + 1; }, 3000ms));
 }
 
 TEST_CASE("the live leaderboard sends an arena failure in place of the snapshot and stays open",
