@@ -10,10 +10,11 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
+#include <vector>
 
 #include "tests/integration/llm_stack.h"
 #include "tests/support/http_client.h"
@@ -241,6 +242,23 @@ class IdleConnection {
   IdleConnection(const IdleConnection&) = delete;
   IdleConnection& operator=(const IdleConnection&) = delete;
 
+  // Asks GET /healthz on this connection, keeping it open; true when the gateway answered 200, which
+  // proves it holds one of the gateway's connection places.
+  bool answers_health() {
+    const std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::send(fd_, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) {
+      return false;
+    }
+    std::string received;
+    char buffer[4096];
+    while (received.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+      if (n <= 0) return false;
+      received.append(buffer, static_cast<std::size_t>(n));
+    }
+    return received.starts_with("HTTP/1.1 200");
+  }
+
   // Everything the server sends until it closes (or 5 s pass), and whether it closed.
   std::pair<std::string, bool> read_until_closed() {
     std::string received;
@@ -373,10 +391,17 @@ TEST_CASE("at RALLY_GATEWAY_MAX_CONNECTIONS a newcomer gets 503 and is closed, a
   // The stack's readiness probes closed their connections; wait until the gateway has seen them go.
   REQUIRE(wait_until([&] { return http_request(port, "GET", "/healthz").status == 200; }, 5s));
 
-  std::optional<IdleConnection> first(std::in_place, port);
-  IdleConnection second(port);
-  // Accepted connections are counted at once; give the gateway a moment to accept both.
-  std::this_thread::sleep_for(200ms);
+  // Hold both places with connections the gateway has answered on. A probe connection the client already
+  // closed may still count until the gateway reads its end, so a newcomer refused meanwhile is let go and
+  // another one tried.
+  std::vector<std::unique_ptr<IdleConnection>> held;
+  REQUIRE(wait_until(
+      [&] {
+        auto candidate = std::make_unique<IdleConnection>(port);
+        if (candidate->answers_health()) held.push_back(std::move(candidate));
+        return held.size() == 2;
+      },
+      10s));
 
   IdleConnection third(port);
   const auto [answer, closed] = third.read_until_closed();
@@ -389,7 +414,7 @@ TEST_CASE("at RALLY_GATEWAY_MAX_CONNECTIONS a newcomer gets 503 and is closed, a
   const HttpResult refused = http_request(port, "GET", "/healthz");
   CHECK(refused.status == 503);
 
-  first.reset();
+  held.erase(held.begin());
   CHECK(wait_until([&] { return http_request(port, "GET", "/healthz").status == 200; }, 5s));
   const HttpResult metrics = http_request(port, "GET", "/metrics");
   if (metrics.status == 200) {
