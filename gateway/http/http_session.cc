@@ -26,6 +26,7 @@
 #include "gateway/http/json_body.h"
 #include "gateway/http/router.h"
 #include "gateway/http/server_context.h"
+#include "gateway/ws/bearer_subprotocol.h"
 #include "gateway/ws/websocket_session.h"
 #include "services/common/errors.h"
 #include "services/common/logging.h"
@@ -270,6 +271,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void add_edge_headers(Message& message, int status) const;
   void handle(const Handler& handler, Request request);
   void upgrade();
+  void complete_upgrade(Headers admission_headers);
   void write_response(Response response);
   void on_response_written(beast::error_code ec, std::size_t bytes);
   void on_stream_head_written(beast::error_code ec, std::size_t bytes);
@@ -316,6 +318,14 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   std::weak_ptr<HttpExchange> exchange_;
   std::uint64_t exchange_serial_ = 0;  // of the exchange serving the current request
   std::optional<bhttp::response<bhttp::string_body>> response_;
+
+  // An upgrade request waiting for its route's admission (Router::WebSocketMatch::admission).
+  struct PendingUpgrade {
+    const ws::WebSocketFactory* factory = nullptr;
+    Request request;
+    bool bearer_subprotocol = false;  // the token came as a subprotocol: the 101 must select "bearer"
+  };
+  std::optional<PendingUpgrade> upgrade_;
 
   std::optional<bhttp::response<bhttp::empty_body>> stream_head_;
   std::optional<bhttp::response_serializer<bhttp::empty_body>> stream_head_serializer_;
@@ -793,37 +803,63 @@ void HttpSession::upgrade() {
   }
   current_.route = std::string(match->route);
   auto& message = parser_->get();
-  Request request(Method::kGet, std::string(message.target()), headers_of(message));
+  Headers headers = headers_of(message);
+  bool bearer_subprotocol = false;
+  if (const std::optional<std::string_view> token =
+          ws::bearer_subprotocol_token(message[bhttp::field::sec_websocket_protocol])) {
+    bearer_subprotocol = true;
+    // The admission reads tokens from Authorization only; one sent there as well wins.
+    if (!headers.contains("Authorization")) {
+      headers.set("Authorization", "Bearer " + std::string(*token));
+    }
+  }
+  Request request(Method::kGet, std::string(message.target()), std::move(headers));
   request.set_request_id(current_.request_id);
   request.set_client_address(client_address_);
   request.set_route(current_.route, std::move(match->params));
 
+  // The route's policy decides as for any request; its 101 answer arrives in send_response.
+  upgrade_ = PendingUpgrade{match->factory, request, bearer_subprotocol};
+  handle(*match->admission, std::move(request));
+}
+
+void HttpSession::complete_upgrade(Headers admission_headers) {
+  PendingUpgrade pending = std::move(*upgrade_);
+  upgrade_.reset();
+  stop_watching();
+
   std::unique_ptr<ws::WebSocketHandler> handler;
-  {
-    common::ScopedRequestId scope(current_.request_id);
-    try {
-      handler = (*match->factory)(request);
-    } catch (const std::exception& e) {
-      spdlog::error("the WebSocket factory of {} threw: {}", current_.route, e.what());
-    }
+  try {
+    handler = (*pending.factory)(pending.request);
+  } catch (const std::exception& e) {
+    spdlog::error("the WebSocket factory of {} threw: {}", current_.route, e.what());
   }
   if (!handler) {
     return write_response(error_response(Error(ErrorCode::kInternal, "The WebSocket could not be opened"),
                                          current_.request_id));
   }
 
+  Headers handshake = std::move(admission_headers);  // rate-limit headers, X-Rally-Auth
+  for (const auto& [name, value] : security_headers()) handshake.set(name, value);
+  if (pending.bearer_subprotocol) {
+    handshake.set("Sec-WebSocket-Protocol", std::string(ws::kBearerSubprotocol));
+  }
   // The access log records the hand-over; the WebSocket session logs a failed handshake itself.
   end_request(101);
   state_ = State::kClosed;
   stream_.expires_never();  // the WebSocket stream runs its own timeouts
-  ws::start_websocket_session(std::move(stream_), parser_->release(), std::move(request), std::move(handler),
-                              server_);
+  ws::start_websocket_session(std::move(stream_), parser_->release(), std::move(pending.request),
+                              std::move(handler), std::move(handshake), server_);
 }
 
 void HttpSession::send_response(std::uint64_t serial, Response response) {
   if (serial != exchange_serial_ || state_ != State::kHandling) {
     return;  // too late: the client is gone
   }
+  if (upgrade_ && response.status == 101) {
+    return complete_upgrade(std::move(response.headers));
+  }
+  upgrade_.reset();  // refused: answered as any request
   write_response(std::move(response));
 }
 

@@ -87,7 +87,7 @@ Router::Route& Router::route_for(std::string_view path_template) {
       reject(path_template, "conflicts with \"" + route.path_template + "\"");
     }
   }
-  return routes_.emplace_back(Route{std::string(path_template), std::move(segments), {}, std::nullopt});
+  return routes_.emplace_back(Route{std::string(path_template), std::move(segments), {}, std::nullopt, {}});
 }
 
 void Router::add(Method method, std::string_view path_template, Handler handler, edge::RoutePolicy policy) {
@@ -106,7 +106,8 @@ std::vector<RouteInfo> Router::routes() const {
   return registered_;
 }
 
-void Router::add_websocket(std::string_view path_template, ws::WebSocketFactory factory) {
+void Router::add_websocket(std::string_view path_template, ws::WebSocketFactory factory,
+                           edge::RoutePolicy policy) {
   if (!factory) {
     reject(path_template, "empty WebSocket factory");
   }
@@ -115,7 +116,12 @@ void Router::add_websocket(std::string_view path_template, ws::WebSocketFactory 
     reject(path_template, "a WebSocket route is already registered");
   }
   route.websocket = std::move(factory);
-  registered_.push_back({Method::kGet, std::string(path_template), {}, true});
+  registered_.push_back({Method::kGet, std::string(path_template), policy, true});
+  // Admitted: 101 tells the server to go on with the handshake (with the admission's headers).
+  Handler accept = [](const std::shared_ptr<Exchange>& exchange) {
+    exchange->respond(Response{101, {}, {}});
+  };
+  route.websocket_admission = guard_ ? guard_(policy, std::move(accept)) : std::move(accept);
 }
 
 std::vector<std::pair<const Router::Route*, PathParams>> Router::candidates(std::string_view path) const {
@@ -220,7 +226,8 @@ std::optional<WebSocketMatch> Router::match_websocket(std::string_view path) con
   if (best == nullptr) {
     return std::nullopt;
   }
-  return WebSocketMatch{&*best->first->websocket, best->first->path_template, std::move(best->second)};
+  return WebSocketMatch{&*best->first->websocket, &best->first->websocket_admission,
+                        best->first->path_template, std::move(best->second)};
 }
 
 std::string Router::allow_header(const std::vector<Method>& methods) {

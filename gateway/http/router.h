@@ -33,6 +33,9 @@ struct RouteMatch {
 
 struct WebSocketMatch {
   const ws::WebSocketFactory* factory = nullptr;
+  // The route's admission: called with the upgrade request's exchange, it answers 101 (no body) when the
+  // upgrade may proceed, with headers for the handshake, or refuses it with an error response.
+  const Handler* admission = nullptr;
   std::string_view route;
   PathParams params;
 };
@@ -57,8 +60,10 @@ class Router {
   // Throws std::invalid_argument for a malformed template, a second handler for the same method and
   // template, or a template that differs from a registered one only in parameter names.
   void add(Method method, std::string_view path_template, Handler handler, edge::RoutePolicy policy = {});
-  // The same rules, for WebSocket upgrade requests (which are GET requests) to `path_template`.
-  void add_websocket(std::string_view path_template, ws::WebSocketFactory factory);
+  // The same rules, for WebSocket upgrade requests (which are GET requests) to `path_template`. The policy
+  // is checked once, at the upgrade, through the guard like a handler's.
+  void add_websocket(std::string_view path_template, ws::WebSocketFactory factory,
+                     edge::RoutePolicy policy = {});
 
   // `path` is the raw (still percent-encoded) request path; parameters are decoded in the result.
   RouteMatch match(Method method, std::string_view path) const;
@@ -80,6 +85,7 @@ class Router {
     std::vector<Segment> segments;
     std::map<Method, Handler> handlers;
     std::optional<ws::WebSocketFactory> websocket;
+    Handler websocket_admission;
   };
 
   Route& route_for(std::string_view path_template);

@@ -126,9 +126,10 @@ void add_leaderboard_websocket(http::Router& router, const std::shared_ptr<grpc:
                                common::metrics::Registry& registry) {
   auto feed = std::make_shared<LeaderboardFeed>(arena, redis, arena_timeout, std::move(mirror),
                                                 upstream::CallMetrics::of(registry, "arena"));
-  router.add_websocket("/api/v1/ws/leaderboard", [feed](const http::Request&) {
-    return std::make_unique<LeaderboardSubscriber>(feed);
-  });
+  // As every /api/v1 read: a read token, and the upgrade counts as one request of the read class.
+  router.add_websocket("/api/v1/ws/leaderboard",
+                       [feed](const http::Request&) { return std::make_unique<LeaderboardSubscriber>(feed); },
+                       {edge::RoutePolicy::Access::kTokenRequired, edge::Scope::kRead, "read"});
 }
 
 }  // namespace rally::gateway::routes

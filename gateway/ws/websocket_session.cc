@@ -67,13 +67,14 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
  public:
   WebSocketSession(beast::tcp_stream stream, bhttp::request<bhttp::string_body> upgrade,
                    http::Request request, std::unique_ptr<WebSocketHandler> handler,
-                   http::ServerContext& server)
+                   http::Headers handshake_headers, http::ServerContext& server)
       : ws_(std::move(stream)),
         server_(server),
         executor_(ws_.get_executor()),
         upgrade_(std::move(upgrade)),
         request_(std::move(request)),
-        handler_(std::move(handler)) {}
+        handler_(std::move(handler)),
+        handshake_headers_(std::move(handshake_headers)) {}
 
   ~WebSocketSession() override {
     if (registration_) {
@@ -99,7 +100,9 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
     timeouts.keep_alive_pings = true;  // an idle but healthy client answers pings, a vanished one does not
     ws_.set_option(timeouts);
     ws_.set_option(websocket::stream_base::decorator(
-        [request_id = request_.request_id()](websocket::response_type& response) {
+        [request_id = request_.request_id(),
+         headers = std::move(handshake_headers_)](websocket::response_type& response) {
+          for (const auto& [name, value] : headers) response.set(name, value);
           response.set("X-Request-Id", request_id);
         }));
     ws_.read_message_max(settings.body_limit);
@@ -248,6 +251,7 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
   bhttp::request<bhttp::string_body> upgrade_;  // read by async_accept
   const http::Request request_;
   std::unique_ptr<WebSocketHandler> handler_;
+  http::Headers handshake_headers_;  // moved into the handshake's decorator by run()
   std::shared_ptr<SessionChannel> channel_;
   std::optional<std::uint64_t> registration_;
 
@@ -313,9 +317,9 @@ void SessionChannel::close() {
 
 void start_websocket_session(beast::tcp_stream stream, bhttp::request<bhttp::string_body> upgrade,
                              http::Request request, std::unique_ptr<WebSocketHandler> handler,
-                             http::ServerContext& server) {
+                             http::Headers handshake_headers, http::ServerContext& server) {
   std::make_shared<WebSocketSession>(std::move(stream), std::move(upgrade), std::move(request),
-                                     std::move(handler), server)
+                                     std::move(handler), std::move(handshake_headers), server)
       ->run();
 }
 

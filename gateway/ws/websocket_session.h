@@ -7,6 +7,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <memory>
 
+#include "gateway/http/headers.h"
 #include "gateway/http/request.h"
 #include "gateway/ws/websocket.h"
 
@@ -16,11 +17,11 @@ struct ServerContext;
 
 namespace rally::gateway::ws {
 
-// Completes the handshake on `stream` (the 101 answer carries the request's X-Request-Id), then delivers
-// messages to `handler` until the connection ends.
+// Completes the handshake on `stream` (the 101 answer carries `handshake_headers` and the request's
+// X-Request-Id), then delivers messages to `handler` until the connection ends.
 void start_websocket_session(boost::beast::tcp_stream stream,
                              boost::beast::http::request<boost::beast::http::string_body> upgrade,
                              http::Request request, std::unique_ptr<WebSocketHandler> handler,
-                             http::ServerContext& server);
+                             http::Headers handshake_headers, http::ServerContext& server);
 
 }  // namespace rally::gateway::ws

@@ -345,7 +345,8 @@ TEST_CASE("/random_models is 503 when fewer than two models can be drawn", "[int
 TEST_CASE("the leaderboard WebSocket sends a snapshot, then an update after a vote", "[integration][arena]") {
   LlmStack stack(arena_stack());
   const int port = stack.gateway_port();
-  WebSocketClient client(port, "/api/v1/ws/leaderboard");
+  WebSocketClient client(port, "/api/v1/ws/leaderboard",
+                         {{"Authorization", "Bearer " + stack.create_token("watcher", "read")}});
   const std::optional<std::string> snapshot = client.read(10s);
   REQUIRE(snapshot);
   const json::value first = parse_json(*snapshot);

@@ -19,6 +19,7 @@
 #include "tests/integration/llm_stack.h"
 #include "tests/support/http_client.h"
 #include "tests/support/servers.h"
+#include "tests/support/websocket_client.h"
 
 namespace rally::testing {
 namespace {
@@ -419,6 +420,58 @@ TEST_CASE("at RALLY_GATEWAY_MAX_CONNECTIONS a newcomer gets 503 and is closed, a
   const HttpResult metrics = http_request(port, "GET", "/metrics");
   if (metrics.status == 200) {
     CHECK(metrics.body.find("rally_gateway_connections_refused_total") != std::string::npos);
+  }
+}
+
+TEST_CASE("the leaderboard WebSocket needs a read token, in Authorization or as the bearer subprotocol",
+          "[integration][edge]") {
+  EdgeStack edge;
+  LlmStack& stack = *edge.stack;
+  const int port = stack.gateway_port();
+  const std::string reader = stack.create_token("ws-reader", "read");
+  const std::string target = "/api/v1/ws/leaderboard";
+
+  SECTION("without a token, or with an unknown one, the upgrade is refused 401 in the envelope") {
+    const HttpResult none = WebSocketClient::try_handshake(port, target);
+    check_refused(none, 401, "AUTHENTICATION_FAILED");
+    CHECK(none.header("www-authenticate").starts_with("Bearer"));
+    check_security_headers(none);
+    check_refused(WebSocketClient::try_handshake(port, target, {{"Authorization", "Bearer rally_unknown"}}),
+                  401, "AUTHENTICATION_FAILED");
+    check_refused(
+        WebSocketClient::try_handshake(port, target, {{"Sec-WebSocket-Protocol", "bearer, rally_unknown"}}),
+        401, "AUTHENTICATION_FAILED");
+    // "bearer" with nothing after it carries no token.
+    check_refused(WebSocketClient::try_handshake(port, target, {{"Sec-WebSocket-Protocol", "bearer"}}), 401,
+                  "AUTHENTICATION_FAILED");
+  }
+  SECTION("a token in Authorization opens it; the 101 carries the edge's headers and the snapshot follows") {
+    WebSocketClient client(port, target, {{"Authorization", "Bearer " + reader}});
+    const HttpResult& answer = client.handshake();
+    CHECK(answer.status == 101);
+    check_security_headers(answer);
+    CHECK_FALSE(answer.header("x-ratelimit-remaining").empty());
+    CHECK(answer.header("sec-websocket-protocol").empty());
+    const std::optional<std::string> snapshot = client.read(10s);
+    REQUIRE(snapshot);
+    CHECK(parse_json(*snapshot).at("type") == "snapshot");
+  }
+  SECTION("a browser's token as the subprotocol after \"bearer\" opens it, and the 101 selects \"bearer\"") {
+    WebSocketClient client(port, target, {{"Sec-WebSocket-Protocol", "bearer, " + reader}});
+    CHECK(client.handshake().header("sec-websocket-protocol") == "bearer");
+    const std::optional<std::string> snapshot = client.read(10s);
+    REQUIRE(snapshot);
+    CHECK(parse_json(*snapshot).at("type") == "snapshot");
+  }
+  SECTION("each upgrade counts against the read class") {
+    const auto remaining = [&] {
+      const HttpResult answer =
+          WebSocketClient::try_handshake(port, target, {{"Authorization", "Bearer " + reader}});
+      REQUIRE(answer.status == 101);
+      return std::stoi(answer.header("x-ratelimit-remaining"));
+    };
+    const int first = remaining();
+    CHECK(remaining() == first - 1);
   }
 }
 

@@ -1,9 +1,13 @@
 #include "gateway/http/router.h"
 
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace rally::gateway::http {
 namespace {
@@ -23,6 +27,24 @@ class NoopWebSocket final : public ws::WebSocketHandler {
 ws::WebSocketFactory noop_websocket() {
   return [](const Request&) { return std::make_unique<NoopWebSocket>(); };
 }
+
+// Keeps the one response it is given.
+class RecordingExchange final : public Exchange {
+ public:
+  const Request& request() const override { return request_; }
+  void respond(Response response) override { response_ = std::move(response); }
+  void start_stream(int, Headers) override {}
+  bool write(std::string, WriteCallback) override { return false; }
+  void finish() override {}
+  bool cancelled() const override { return false; }
+  void on_cancel(std::function<void()>) override {}
+  void run_after(std::chrono::milliseconds, std::function<void()>) override {}
+
+  std::optional<Response> response_;
+
+ private:
+  Request request_{Method::kGet, "/ws", {}};
+};
 
 TEST_CASE("exact paths match only themselves", "[router]") {
   std::string ran;
@@ -186,6 +208,44 @@ TEST_CASE("WebSocket routes are matched separately from HTTP routes", "[router]"
   CHECK_FALSE(router.match_websocket("/api/v1/ws/unknown").has_value());
   // A plain GET to a WebSocket-only path has no HTTP route.
   CHECK(router.match(Method::kGet, "/api/v1/ws/scoring").outcome == RouteMatch::Outcome::kNotFound);
+}
+
+TEST_CASE("a WebSocket route's policy is checked through the guard, whose admission answers 101",
+          "[router]") {
+  std::vector<edge::RoutePolicy> guarded;
+  bool refuse = false;
+  Router router;
+  router.set_guard([&](const edge::RoutePolicy& policy, Handler handler) -> Handler {
+    guarded.push_back(policy);
+    return [&refuse, handler = std::move(handler)](const std::shared_ptr<Exchange>& exchange) {
+      if (refuse) return exchange->respond(Response{401, {}, {}});
+      handler(exchange);
+    };
+  });
+  router.add_websocket("/api/v1/ws/scores", noop_websocket(),
+                       {edge::RoutePolicy::Access::kTokenRequired, edge::Scope::kRead, "read"});
+
+  REQUIRE(guarded.size() == 1);
+  CHECK(guarded[0].access == edge::RoutePolicy::Access::kTokenRequired);
+  CHECK(guarded[0].rate_class == "read");
+  const std::vector<RouteInfo> listed = router.routes();
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].websocket);
+  CHECK(listed[0].policy.scope == edge::Scope::kRead);
+
+  const auto match = router.match_websocket("/api/v1/ws/scores");
+  REQUIRE(match.has_value());
+  REQUIRE(match->admission != nullptr);
+  auto admitted = std::make_shared<RecordingExchange>();
+  (*match->admission)(admitted);
+  REQUIRE(admitted->response_.has_value());
+  CHECK(admitted->response_->status == 101);
+
+  refuse = true;
+  auto refused = std::make_shared<RecordingExchange>();
+  (*match->admission)(refused);
+  REQUIRE(refused->response_.has_value());
+  CHECK(refused->response_->status == 401);
 }
 
 TEST_CASE("malformed and conflicting registrations are refused", "[router]") {
