@@ -48,6 +48,7 @@ class AdmittedExchange final : public http::Exchange {
   void run_after(std::chrono::milliseconds delay, std::function<void()> callback) override {
     inner_->run_after(delay, std::move(callback));
   }
+  void set_caller_name(std::string name) override { inner_->set_caller_name(std::move(name)); }
 
  private:
   const std::shared_ptr<http::Exchange> inner_;
@@ -148,6 +149,7 @@ struct Admission::State {
                       {{"WWW-Authenticate", R"(Bearer error="invalid_token")"}}, "unauthenticated");
       }
       caller = std::move(*holder);
+      exchange->set_caller_name(caller.token_name);
     } else if (policy.access == RoutePolicy::Access::kTokenRequired) {
       return refuse(*exchange, policy,
                     Error(ErrorCode::kAuthenticationFailed,

@@ -67,6 +67,10 @@ class Exchange {
   // (grpc::ClientContext::TryCancel). Callbacks are released once the response is complete.
   virtual void on_cancel(std::function<void()> callback) = 0;
 
+  // Names the caller (an API token's name) in the request's access log line; admission calls it once it
+  // knows the caller. Any thread, before the response.
+  virtual void set_caller_name(std::string name) { static_cast<void>(name); }
+
   // Runs `callback` once on the connection's I/O thread after `delay`, unless the response is complete or
   // the exchange cancelled by then: the callback is then released without running. A timer belongs to its
   // exchange, so nothing outlives the request; periodic work (SSE heartbeats) schedules its next run from

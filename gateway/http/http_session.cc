@@ -138,6 +138,7 @@ class HttpExchange final : public Exchange {
   bool cancelled() const override;
   void on_cancel(std::function<void()> callback) override;
   void run_after(std::chrono::milliseconds delay, std::function<void()> callback) override;
+  void set_caller_name(std::string name) override;
 
   // The session's side, on its strand.
   void cancel();
@@ -218,6 +219,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void enqueue_end_of_stream(std::uint64_t serial);
   void abort_stream(std::uint64_t serial);
   void start_timer(std::uint64_t serial, std::chrono::milliseconds delay, std::function<void()> callback);
+  void set_caller_name(std::uint64_t serial, std::string name);
 
  private:
   enum class State { kAwaitingRequest, kReadingRequest, kHandling, kWriting, kStreaming, kClosing, kClosed };
@@ -235,6 +237,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     bool head = false;        // a HEAD request: the response carries no body
     bool streaming = false;   // counted in open_streams until the request ends
     std::string cors_origin;  // the request's Origin when CORS allows it: the response says so
+    std::string caller;       // the API token's name, for the access log (empty: anonymous)
     int status = 0;
     bool in_flight = false;
   };
@@ -262,6 +265,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // Answering it.
   void begin_request();
   void end_request(int status);
+  std::string access_log_fields(int status, double latency_ms) const;
   void reject(const Error& error);
   void refuse_connection();
   void dispatch();
@@ -391,6 +395,13 @@ void HttpExchange::respond(Response response) {
   }
   post_to_session([serial = serial_, response = std::move(response)](HttpSession& session) mutable {
     session.send_response(serial, std::move(response));
+  });
+}
+
+void HttpExchange::set_caller_name(std::string name) {
+  // Posted like the response that follows it, so the session has the name before it logs the request.
+  post_to_session([serial = serial_, name = std::move(name)](HttpSession& session) mutable {
+    session.set_caller_name(serial, std::move(name));
   });
 }
 
@@ -638,9 +649,32 @@ void HttpSession::end_request(int status) {
   const auto latency = Clock::now() - current_.started;
   server_.metrics.record_request(current_.route, current_.method_label, status, latency);
 
+  const double latency_ms = std::chrono::duration<double, std::milli>(latency).count();
   common::ScopedRequestId scope(current_.request_id);
-  spdlog::info("{} {} {} {:.2f}ms client={}", current_.method, current_.path, status,
-               std::chrono::duration<double, std::milli>(latency).count(), client_address_);
+  if (common::installed_log_format() == common::LogFormat::kJson) {
+    // The same line, with its parts as fields a log pipeline can index.
+    const common::ScopedLogFields fields(access_log_fields(status, latency_ms));
+    spdlog::info("{} {} {} {:.2f}ms", current_.method, current_.path, status, latency_ms);
+  } else if (current_.caller.empty()) {
+    spdlog::info("{} {} {} {:.2f}ms client={}", current_.method, current_.path, status, latency_ms,
+                 client_address_);
+  } else {
+    spdlog::info("{} {} {} {:.2f}ms client={} token={}", current_.method, current_.path, status, latency_ms,
+                 client_address_, current_.caller);
+  }
+}
+
+std::string HttpSession::access_log_fields(int status, double latency_ms) const {
+  std::string fields = fmt::format(
+      R"("method":"{}","path":"{}","route":"{}","status":{},"latency_ms":{:.3f},"client":"{}","token":)",
+      common::json_escape(current_.method), common::json_escape(current_.path),
+      common::json_escape(current_.route), status, latency_ms, common::json_escape(client_address_));
+  if (current_.caller.empty()) {
+    fields += "null";
+  } else {
+    fields += '"' + common::json_escape(current_.caller) + '"';
+  }
+  return fields;
 }
 
 void HttpSession::reject(const Error& error) {
@@ -850,6 +884,12 @@ void HttpSession::complete_upgrade(Headers admission_headers) {
   stream_.expires_never();  // the WebSocket stream runs its own timeouts
   ws::start_websocket_session(std::move(stream_), parser_->release(), std::move(pending.request),
                               std::move(handler), std::move(handshake), server_);
+}
+
+void HttpSession::set_caller_name(std::uint64_t serial, std::string name) {
+  if (serial == exchange_serial_ && current_.in_flight) {
+    current_.caller = std::move(name);
+  }
 }
 
 void HttpSession::send_response(std::uint64_t serial, Response response) {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <atomic>
 #include <memory>
 #include <stdexcept>
 #include <utility>
@@ -16,6 +17,8 @@ namespace rally::common {
 namespace {
 
 thread_local std::string t_request_id;
+thread_local std::string t_log_fields;
+std::atomic<LogFormat> g_installed_format{LogFormat::kHuman};
 
 // Appends the escaped text to a std::string or an spdlog memory buffer; runs of characters that need no
 // escaping are copied in one append.
@@ -142,10 +145,23 @@ class JsonMessageFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
-// Flags spdlog leaves free: level name, request id, JSON-escaped message.
+// The thread's ScopedLogFields, after a comma (JSON lines only).
+class LogFieldsFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& /*msg*/, const std::tm& /*time*/,
+              spdlog::memory_buf_t& dest) override {
+    if (t_log_fields.empty()) return;
+    dest.push_back(',');
+    append_text(t_log_fields, dest);
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<LogFieldsFlag>(); }
+};
+
+// Flags spdlog leaves free: level name, request id, JSON-escaped message, extra JSON members.
 constexpr char kLevelFlag = '&';
 constexpr char kRequestIdFlag = '*';
 constexpr char kJsonMessageFlag = '?';
+constexpr char kLogFieldsFlag = '!';
 
 // Text placed literally in a pattern, where '%' introduces a flag.
 std::string pattern_literal(std::string_view text) {
@@ -167,7 +183,7 @@ std::string make_pattern(std::string_view component, LogFormat format) {
   }
   return R"({"ts":")" + std::string(kTimestamp) + R"(","level":"%)" + kLevelFlag + R"(","component":")" +
          pattern_literal(json_escape(component)) + R"(","request_id":"%)" + kRequestIdFlag + R"(","msg":"%)" +
-         kJsonMessageFlag + R"("})";
+         kJsonMessageFlag + R"("%)" + kLogFieldsFlag + "}";
 }
 
 }  // namespace
@@ -187,6 +203,7 @@ void init_logging(std::string_view component, const LogSettings& settings) {
   formatter->add_flag<LevelFlag>(kLevelFlag)
       .add_flag<RequestIdFlag>(kRequestIdFlag, settings.format)
       .add_flag<JsonMessageFlag>(kJsonMessageFlag)
+      .add_flag<LogFieldsFlag>(kLogFieldsFlag)
       .set_pattern(make_pattern(component, settings.format));
 
   auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
@@ -194,6 +211,18 @@ void init_logging(std::string_view component, const LogSettings& settings) {
   auto logger = std::make_shared<spdlog::logger>(std::string(component), std::move(sink));
   logger->set_level(parse_level(settings.level));
   spdlog::set_default_logger(std::move(logger));
+  g_installed_format.store(settings.format, std::memory_order_relaxed);
+}
+
+LogFormat installed_log_format() {
+  return g_installed_format.load(std::memory_order_relaxed);
+}
+
+ScopedLogFields::ScopedLogFields(std::string members)
+    : previous_(std::exchange(t_log_fields, std::move(members))) {}
+
+ScopedLogFields::~ScopedLogFields() {
+  t_log_fields = std::move(previous_);
 }
 
 ScopedRequestId::ScopedRequestId(std::string request_id)

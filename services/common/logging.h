@@ -36,6 +36,24 @@ class ScopedRequestId {
   std::string previous_;
 };
 
+// Extra members for the JSON lines the calling thread logs while this lives (human lines ignore them): a
+// rendered member list without braces, `"status":200,"route":"/x"`, values already escaped (json_escape).
+// The gateway's access log line carries its fields this way. Restores the previous members when destroyed.
+class ScopedLogFields {
+ public:
+  explicit ScopedLogFields(std::string members);
+  ~ScopedLogFields();
+  ScopedLogFields(const ScopedLogFields&) = delete;
+  ScopedLogFields& operator=(const ScopedLogFields&) = delete;
+
+ private:
+  std::string previous_;
+};
+
+// The format init_logging installed (human before it was called): lets a caller skip rendering fields no
+// line will carry.
+LogFormat installed_log_format();
+
 // The calling thread's current request id, empty when none.
 const std::string& current_request_id();
 

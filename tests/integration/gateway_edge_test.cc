@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <cerrno>
@@ -207,6 +208,86 @@ TEST_CASE("a client's X-Request-Id reaches the service's log and comes back", "[
   REQUIRE(voted.status == 200);
   CHECK(voted.header("x-request-id") == id);
   CHECK(wait_until([&] { return stack.log_of("arena").find(id) != std::string::npos; }, 5s));
+}
+
+namespace {
+
+// The gateway log's lines as JSON objects; every line must be one.
+std::vector<json::object> json_lines(const std::string& log) {
+  std::vector<json::object> lines;
+  std::size_t start = 0;
+  while (start < log.size()) {
+    const std::size_t end = std::min(log.find('\n', start), log.size());
+    const std::string line = log.substr(start, end - start);
+    start = end + 1;
+    if (line.empty()) continue;
+    INFO(line);
+    lines.push_back(parse_json(line).as_object());
+  }
+  return lines;
+}
+
+// The access log line of `request_id`: the one with a status field.
+std::optional<json::object> access_line(const std::vector<json::object>& lines,
+                                        const std::string& request_id) {
+  for (const json::object& line : lines) {
+    if (line.at("request_id") == request_id.c_str() && line.contains("status")) return line;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("the access log names route, status, latency and token, as JSON fields when so configured",
+          "[integration][edge]") {
+  SECTION("RALLY_LOG_FORMAT=json: every line is JSON, the access line has its parts as fields") {
+    LlmStack stack(StackOptions{"10s", {{"RALLY_LOG_FORMAT", "json"}}, false});
+    const int port = stack.gateway_port();
+    const std::string token = stack.create_token("log-reader", "read");
+    REQUIRE(http_request(port, "GET", "/v1/models/gpt-4o", {},
+                         {{"Authorization", "Bearer " + token}, {"X-Request-Id", "req_withtoken0001"}})
+                .status == 200);
+    REQUIRE(http_request(port, "GET", "/healthz", {}, {{"X-Request-Id", "req_anonymous0001"}}).status == 200);
+
+    std::optional<json::object> with_token;
+    std::optional<json::object> anonymous;
+    REQUIRE(wait_until(
+        [&] {
+          const std::vector<json::object> lines = json_lines(stack.log_of("gateway"));
+          with_token = access_line(lines, "req_withtoken0001");
+          anonymous = access_line(lines, "req_anonymous0001");
+          return with_token && anonymous;
+        },
+        5s));
+    INFO(json::serialize(*with_token));
+    CHECK(with_token->at("component") == "gateway");
+    CHECK(with_token->at("method") == "GET");
+    CHECK(with_token->at("path") == "/v1/models/gpt-4o");
+    CHECK(with_token->at("route") == "/v1/models/{model}");
+    CHECK(with_token->at("status") == 200);
+    CHECK(with_token->at("latency_ms").to_number<double>() >= 0.0);
+    CHECK(std::string(with_token->at("client").as_string()).starts_with("127.0.0.1:"));
+    CHECK(with_token->at("token") == "log-reader");
+    CHECK(std::string(with_token->at("msg").as_string()).starts_with("GET /v1/models/gpt-4o 200 "));
+    CHECK(anonymous->at("route") == "/healthz");
+    CHECK(anonymous->at("token").is_null());
+  }
+  SECTION("human lines end with the token's name when one was sent") {
+    LlmStack stack(StackOptions{"10s", {}, false});
+    const int port = stack.gateway_port();
+    const std::string token = stack.create_token("log-human", "read");
+    REQUIRE(http_request(port, "GET", "/v1/models", {},
+                         {{"Authorization", "Bearer " + token}, {"X-Request-Id", "req_humanline0001"}})
+                .status == 200);
+    CHECK(wait_until(
+        [&] {
+          const std::string log = stack.log_of("gateway");
+          const std::size_t line = log.find("[req_humanline0001] GET /v1/models 200 ");
+          return line != std::string::npos &&
+                 log.substr(line, log.find('\n', line) - line).ends_with(" token=log-human");
+        },
+        5s));
+  }
 }
 
 namespace {

@@ -174,6 +174,44 @@ TEST_CASE("JSON log lines carry ts, level, component, request id and the escaped
   CHECK(third.at("msg") == "no request");
 }
 
+TEST_CASE("ScopedLogFields add members to JSON lines only, nest and restore", "[logging]") {
+  init_logging("gateway", LogSettings{"info", LogFormat::kJson});
+  CHECK(installed_log_format() == LogFormat::kJson);
+  StderrCapture capture;
+  {
+    const ScopedLogFields fields(R"("status":200,"token":")" + json_escape("ops \"blue\"") + '"');
+    spdlog::info("GET / 200");
+    {
+      const ScopedLogFields inner(R"("status":404)");
+      spdlog::info("inner");
+    }
+    spdlog::info("restored");
+  }
+  spdlog::info("none");
+  const auto lines = capture.lines();
+  REQUIRE(lines.size() == 4);
+  const auto first = nlohmann::json::parse(lines[0]);
+  CHECK(first.at("msg") == "GET / 200");
+  CHECK(first.at("status") == 200);
+  CHECK(first.at("token") == "ops \"blue\"");
+  const auto inner = nlohmann::json::parse(lines[1]);
+  CHECK(inner.at("status") == 404);
+  CHECK_FALSE(inner.contains("token"));
+  CHECK(nlohmann::json::parse(lines[2]).at("status") == 200);
+  CHECK(nlohmann::json::parse(lines[3]).size() == 5);
+
+  init_logging("gateway", LogSettings{"info", LogFormat::kHuman});
+  CHECK(installed_log_format() == LogFormat::kHuman);
+  StderrCapture human;
+  {
+    const ScopedLogFields fields(R"("status":200)");
+    spdlog::info("plain");
+  }
+  const auto human_lines = human.lines();
+  REQUIRE(human_lines.size() == 1);
+  CHECK(human_lines[0].ends_with("] plain"));
+}
+
 TEST_CASE("human log lines read as time, level, component, request id in brackets, message", "[logging]") {
   const ForeignTimeZone time_zone;
   init_logging("llm-proxy", LogSettings{"debug", LogFormat::kHuman});
