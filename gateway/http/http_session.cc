@@ -266,6 +266,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void begin_request();
   void end_request(int status);
   std::string access_log_fields(int status, double latency_ms) const;
+  // The request path as error answers show it: Beast accepts any byte in a target, JSON needs UTF-8.
+  std::string shown_path() const { return common::repair_utf8(current_.path); }
   void reject(const Error& error);
   void refuse_connection();
   void dispatch();
@@ -733,16 +735,16 @@ void HttpSession::dispatch() {
   switch (match.outcome) {
     case RouteMatch::Outcome::kNotFound:
       return write_response(
-          error_response(Error(ErrorCode::kNotFound, "No route for " + current_.method + " " + current_.path,
-                               {{"method", current_.method}, {"path", current_.path}}),
+          error_response(Error(ErrorCode::kNotFound, "No route for " + current_.method + " " + shown_path(),
+                               {{"method", current_.method}, {"path", shown_path()}}),
                          current_.request_id));
     case RouteMatch::Outcome::kMethodNotAllowed: {
       current_.route = std::string(match.route);
       const std::string allow = Router::allow_header(match.allowed);
       Response response =
           error_response(Error(ErrorCode::kMethodNotAllowed,
-                               "Method " + current_.method + " is not allowed for " + current_.path,
-                               {{"method", current_.method}, {"path", current_.path}, {"allowed", allow}}),
+                               "Method " + current_.method + " is not allowed for " + shown_path(),
+                               {{"method", current_.method}, {"path", shown_path()}, {"allowed", allow}}),
                          current_.request_id);
       response.headers.set("Allow", allow);
       return write_response(std::move(response));
@@ -832,7 +834,7 @@ void HttpSession::upgrade() {
   auto match = server_.router.match_websocket(current_.path);
   if (!match) {
     return write_response(error_response(
-        Error(ErrorCode::kNotFound, "No WebSocket route for " + current_.path, {{"path", current_.path}}),
+        Error(ErrorCode::kNotFound, "No WebSocket route for " + shown_path(), {{"path", shown_path()}}),
         current_.request_id));
   }
   current_.route = std::string(match->route);

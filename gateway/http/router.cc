@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "gateway/http/percent_encoding.h"
+#include "services/common/utf8.h"
 
 namespace rally::gateway::http {
 namespace {
@@ -143,8 +144,10 @@ std::vector<std::pair<const Router::Route*, PathParams>> Router::candidates(std:
         matches = segment.text == parts[i];
         continue;
       }
+      // A parameter goes on as text (into proto3 strings, SQL, JSON), so it must be UTF-8 once decoded;
+      // like a malformed escape, anything else matches no route.
       auto value = parts[i].empty() ? std::nullopt : percent_decode(parts[i]);
-      matches = value.has_value();
+      matches = value.has_value() && common::is_valid_utf8(*value);
       if (matches) {
         params.emplace_back(segment.text, std::move(*value));
       }

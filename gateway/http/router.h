@@ -1,8 +1,9 @@
 // Maps (method, path) to a handler. Paths are exact ("/healthz") or templates whose {name} segments match
-// one non-empty path segment ("/api/v1/models/{model_id}/score"). When several templates match a path the
-// most specific wins: at the first segment where they differ, a literal beats a parameter, so
-// "/models/ranking" is not taken for "/models/{model_id}". Pure code: routes are added at start-up, then
-// the router is only read (from every I/O thread). HEAD requests fall back to the GET handler.
+// one non-empty path segment that percent-decodes to UTF-8 ("/api/v1/models/{model_id}/score"). When
+// several templates match a path the most specific wins: at the first segment where they differ, a literal
+// beats a parameter, so "/models/ranking" is not taken for "/models/{model_id}". Pure code: routes are
+// added at start-up, then the router is only read (from every I/O thread). HEAD requests fall back to the
+// GET handler.
 #pragma once
 
 #include <deque>

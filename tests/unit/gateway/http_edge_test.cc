@@ -132,6 +132,17 @@ TEST_CASE("every response carries the security headers, errors are not to be sto
   }
 }
 
+TEST_CASE("a path that is not UTF-8 is named in valid JSON in the 404 answer", "[http_edge]") {
+  CountingRouter routes;
+  HttpServer server(edge_settings(), routes.router, common::metrics::Registry::global());
+  TestConnection connection(server.port());
+
+  // Beast accepts any byte above 0x7f in a target; the envelope must still be UTF-8 JSON.
+  const ClientResponse missing = connection.request("GET", "/nowhere\xff\xfe");
+  REQUIRE(missing.status == 404);
+  CHECK(error_detail(missing, "path") == "/nowhere\xef\xbf\xbd\xef\xbf\xbd");
+}
+
 TEST_CASE("JSON bodies past the depth or string limits, or not UTF-8, are 400 before the handler",
           "[http_edge]") {
   CountingRouter routes;

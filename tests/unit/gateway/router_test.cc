@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rally::gateway::http {
@@ -96,6 +97,24 @@ TEST_CASE("a parameter needs one non-empty, well-encoded segment", "[router]") {
   CHECK(router.match(Method::kGet, "/api/v1/models/a/b/score").outcome == RouteMatch::Outcome::kNotFound);
   CHECK(router.match(Method::kGet, "/api/v1/models/bad%zz/score").outcome == RouteMatch::Outcome::kNotFound);
   CHECK(router.match(Method::kGet, "/api/v1/models/gpt-4").outcome == RouteMatch::Outcome::kNotFound);
+}
+
+TEST_CASE("a parameter must be UTF-8 once decoded, whether its bytes came raw or escaped", "[router]") {
+  // Parameters go upstream in proto3 strings, which must be UTF-8: POST /api/v1/arena/battles/%FF/vote used
+  // to reach the arena as a message it cannot parse, a 500 (found by tests/fuzz/gateway_request_fuzz).
+  std::string ran;
+  Router router;
+  router.add(Method::kPost, "/api/v1/arena/battles/{battle_id}/vote", tagged(ran, "vote"));
+
+  for (const std::string_view path :
+       {"/api/v1/arena/battles/%FF/vote", "/api/v1/arena/battles/bt_\xff/vote",
+        "/api/v1/arena/battles/%ED%A0%80/vote", "/api/v1/arena/battles/caf%C3/vote"}) {
+    INFO(path);
+    CHECK(router.match(Method::kPost, path).outcome == RouteMatch::Outcome::kNotFound);
+  }
+  auto accented = router.match(Method::kPost, "/api/v1/arena/battles/caf%C3%A9/vote");
+  REQUIRE(accented.outcome == RouteMatch::Outcome::kMatched);
+  CHECK(accented.params == PathParams{{"battle_id", "caf\xc3\xa9"}});
 }
 
 TEST_CASE("a literal segment beats a parameter, whatever the registration order", "[router]") {
