@@ -23,25 +23,10 @@ using Parameter = std::optional<std::string>;  // nullopt is SQL NULL
 
 constexpr std::string_view kStore = "arena battle store";  // in the log
 
-// Times cross the wire as whole microseconds since the epoch: timestamptz's own resolution, so they round
-// trip exactly (libpqxx 6.4 has no conversions for std::chrono).
-std::int64_t microseconds_since_epoch(system_clock::time_point time) {
-  return std::chrono::floor<std::chrono::microseconds>(time.time_since_epoch()).count();
-}
-
-system_clock::time_point time_point_of(const pqxx::field& microseconds) {
-  return system_clock::time_point(std::chrono::microseconds(microseconds.as<std::int64_t>()));
-}
-
-// The timestamptz of a parameter made by microseconds_since_epoch.
-std::string timestamp(std::string_view parameter) {
-  return "(timestamptz 'epoch' + " + std::string(parameter) + "::bigint * interval '1 microsecond')";
-}
-
-// The inverse of timestamp(): extract() gives an exact numeric.
-std::string microseconds_of(std::string_view column) {
-  return "(extract(epoch FROM " + std::string(column) + ") * 1000000)::bigint";
-}
+using common::pg::microseconds_of;
+using common::pg::microseconds_since_epoch;
+using common::pg::time_point_of;
+using common::pg::timestamp;
 
 // What stored_battle() reads, from arena.battles as b. The outcome is a subquery rather than a join so that
 // the row can be locked FOR UPDATE (and returned by an INSERT).

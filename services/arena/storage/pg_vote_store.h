@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "services/arena/storage/vote_store.h"
+#include "services/common/pg_store_settings.h"
 
 namespace rally::common {
 class PgPool;
@@ -18,12 +19,8 @@ namespace rally::arena {
 
 class PgVoteStore final : public VoteStore {
  public:
-  struct Settings {
-    // Tries per call when PostgreSQL aborts the transaction as a serialization failure or deadlock.
-    std::uint32_t attempts = 5;
-    // Limit of each statement (SET LOCAL statement_timeout), lock waits included.
-    std::chrono::milliseconds statement_timeout{5000};
-  };
+  // Retries and statement timeout, as every store has them.
+  using Settings = common::pg::StoreSettings;
 
   // Throws std::invalid_argument for settings out of range. The pool must outlive the store.
   PgVoteStore(common::PgPool& pool, Settings settings);

@@ -1,8 +1,5 @@
 #include "services/arena/storage/pg_vote_transaction.h"
 
-#include <spdlog/spdlog.h>
-
-#include <cstdio>
 #include <optional>
 #include <pqxx/result>
 #include <pqxx/row>
@@ -15,11 +12,6 @@ using common::Error;
 using common::ErrorCode;
 using common::Result;
 using Parameter = std::optional<std::string>;  // nullopt is SQL NULL
-
-// The first line of a server error: later lines may quote whole rows.
-std::string first_line(std::string_view text) {
-  return std::string(text.substr(0, text.find('\n')));
-}
 
 // The counter a vote adds one to, from one side's point of view.
 const char* counter_column(VoteOutcome outcome, bool side_a) {
@@ -84,41 +76,12 @@ Error unknown_model(const std::string& name) {
   return Error(ErrorCode::kModelNotFound, "unknown model: " + name, {{"model", name}});
 }
 
-std::string number(double value) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
-  return buffer;
-}
-
 VoteOutcome stored_outcome(const pqxx::field& field) {
   const std::optional<VoteOutcome> outcome = parse_vote_outcome(field.as<std::string>());
   if (!outcome) {
     throw std::logic_error("arena.votes holds an unknown outcome: " + field.as<std::string>());
   }
   return *outcome;
-}
-
-std::string set_statement_timeout(std::chrono::milliseconds timeout) {
-  return "SET LOCAL statement_timeout = " + std::to_string(timeout.count());
-}
-
-Error database_error(std::string_view store, std::string_view what, const std::exception& e) {
-  spdlog::error("{}: {}: {}", store, what, first_line(e.what()));
-  return Error(ErrorCode::kDatabaseError, std::string(what) + " failed");
-}
-
-void log_retry(std::string_view store, std::string_view what, const std::exception& e) {
-  spdlog::debug("{}: retrying {} after {}", store, what, first_line(e.what()));
-}
-
-PgVoteStore::Settings validated(PgVoteStore::Settings settings, std::string_view store) {
-  if (settings.attempts < 1) {
-    throw std::invalid_argument(std::string(store) + ": attempts must be at least 1");
-  }
-  if (settings.statement_timeout <= std::chrono::milliseconds(0)) {
-    throw std::invalid_argument(std::string(store) + ": statement_timeout must be positive");
-  }
-  return settings;
 }
 
 }  // namespace rally::arena::pg
