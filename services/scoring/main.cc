@@ -15,9 +15,9 @@ int main(int argc, char** argv) {
   service.default_metrics_listen = {"127.0.0.1", 9103};
   service.migrations = &scoring::migrations();
   service.grpc_service_names = {v1::Scoring::service_full_name()};
-  service.make_services = [](common::ServiceContext&) {
+  service.make_services = [](common::ServiceContext& context) {
     std::vector<std::unique_ptr<grpc::Service>> handlers;
-    handlers.push_back(std::make_unique<scoring::ScoringService>());
+    handlers.push_back(scoring::make_scoring_service(context));
     return handlers;
   };
   return common::run_service(argc, argv, service);

@@ -1,1 +1,212 @@
 #include "services/scoring/rpc/scoring_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "services/common/config.h"
+#include "services/common/grpc_status.h"
+#include "services/common/logging.h"
+#include "services/common/pg_pool.h"
+#include "services/common/redis_client.h"
+#include "services/common/rpc_observer.h"
+#include "services/common/service_main.h"
+#include "services/scoring/scoring_settings.h"
+#include "services/scoring/storage/pg_score_store.h"
+
+namespace rally::scoring {
+namespace {
+
+using common::Error;
+using common::ErrorCode;
+using common::Result;
+
+grpc::Status busy() {
+  return common::to_grpc_status(Error(ErrorCode::kServiceUnavailable,
+                                      "The scoring service is overloaded; retry shortly",
+                                      {{"reason", "queue_full"}}));
+}
+
+// The models.dev document at `path`; an unreadable or invalid one stops the service at start.
+std::shared_ptr<const ModelCatalog> load_catalog(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw common::ConfigError("RALLY_SCORING_MODELS_DEV_FILE", "cannot read " + path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  Result<ModelCatalog> catalog = parse_models_dev(text.str());
+  if (!catalog.ok()) {
+    throw common::ConfigError("RALLY_SCORING_MODELS_DEV_FILE", path + ": " + catalog.error().message);
+  }
+  spdlog::info("scoring: {} models of {} providers from {} (models.dev commit {}, retrieved {})",
+               catalog->models.size(), catalog->provider_count, path,
+               catalog->source_commit.empty() ? "unknown" : catalog->source_commit,
+               catalog->retrieved.empty() ? "unknown" : catalog->retrieved);
+  return std::make_shared<const ModelCatalog>(std::move(catalog.value()));
+}
+
+}  // namespace
+
+ScoringService::ScoringService(ScoringEngine& engine, common::BlockingExecutor& requests,
+                               common::BlockingExecutor& batches)
+    : engine_(engine), requests_(requests), batches_(batches) {}
+
+template <typename Response, typename Work>
+grpc::ServerUnaryReactor* ScoringService::run(grpc::CallbackServerContext* context, Response* response,
+                                              Work work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool queued = requests_.post(
+      [reactor, response, request_id = common::request_id_of(*context), work = std::move(work)]() mutable {
+        common::ScopedRequestId scope(std::move(request_id));
+        Result<Response> result = work();
+        if (!result.ok()) return reactor->Finish(common::to_grpc_status(result.error()));
+        *response = std::move(result.value());
+        reactor->Finish(grpc::Status::OK);
+      });
+  if (!queued) reactor->Finish(busy());
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ScoringService::CalculateScore(grpc::CallbackServerContext* context,
+                                                         const v1::CalculateScoreRequest* request,
+                                                         v1::ModelScore* response) {
+  return run(context, response, [this, request] { return engine_.calculate(*request); });
+}
+
+grpc::ServerUnaryReactor* ScoringService::GetScore(grpc::CallbackServerContext* context,
+                                                   const v1::GetScoreRequest* request,
+                                                   v1::ModelScore* response) {
+  return run(context, response, [this, request] { return engine_.get(request->model_id()); });
+}
+
+grpc::ServerUnaryReactor* ScoringService::RecalculateScore(grpc::CallbackServerContext* context,
+                                                           const v1::RecalculateScoreRequest* request,
+                                                           v1::ModelScore* response) {
+  return run(context, response, [this, request] { return engine_.recalculate(*request); });
+}
+
+grpc::ServerUnaryReactor* ScoringService::BatchCalculate(grpc::CallbackServerContext* context,
+                                                         const v1::BatchCalculateRequest* request,
+                                                         v1::Batch* response) {
+  if (!request->async()) {
+    return run(context, response, [this, request] { return engine_.run_batch(*request); });
+  }
+  return run(context, response, [this, request]() -> Result<v1::Batch> {
+    Result<v1::Batch> started = engine_.start_batch(*request);
+    if (!started.ok()) return started;
+    const bool queued = batches_.post([this, batch_id = started->batch_id(), work = *request] {
+      common::ScopedRequestId scope(batch_id);
+      Result<v1::Batch> done = engine_.run_stored_batch(batch_id, work, {});
+      if (!done.ok()) spdlog::error("scoring: batch {} stopped: {}", batch_id, done.error().message);
+    });
+    // Left processing when the queue is full: the next start resumes it.
+    if (!queued)
+      spdlog::warn("scoring: batch {} queued for the next start (batch queue full)", started->batch_id());
+    return started;
+  });
+}
+
+grpc::ServerUnaryReactor* ScoringService::GetBatch(grpc::CallbackServerContext* context,
+                                                   const v1::GetBatchRequest* request, v1::Batch* response) {
+  return run(context, response, [this, request] { return engine_.get_batch(request->batch_id()); });
+}
+
+grpc::ServerUnaryReactor* ScoringService::AddSuffix(grpc::CallbackServerContext* context,
+                                                    const v1::AddSuffixRequest* request,
+                                                    v1::AddSuffixResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  *response = engine_.add_suffix(*request);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ScoringService::BatchUpdateNames(grpc::CallbackServerContext* context,
+                                                           const v1::BatchUpdateNamesRequest* request,
+                                                           v1::BatchUpdateNamesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  *response = engine_.batch_update_names(*request);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ScoringService::CompareScores(grpc::CallbackServerContext* context,
+                                                        const v1::CompareScoresRequest* request,
+                                                        v1::CompareScoresResponse* response) {
+  return run(context, response, [this, request] { return engine_.compare(*request); });
+}
+
+grpc::ServerUnaryReactor* ScoringService::GetRanking(grpc::CallbackServerContext* context,
+                                                     const v1::GetRankingRequest* request,
+                                                     v1::GetRankingResponse* response) {
+  return run(context, response, [this, request] { return engine_.ranking(*request); });
+}
+
+grpc::ServerUnaryReactor* ScoringService::GetConfiguration(grpc::CallbackServerContext* context,
+                                                           const v1::GetConfigurationRequest* request,
+                                                           v1::ScoringConfiguration* response) {
+  return run(context, response, [this, request] { return engine_.configuration(request->config_name()); });
+}
+
+grpc::ServerUnaryReactor* ScoringService::PutConfiguration(grpc::CallbackServerContext* context,
+                                                           const v1::PutConfigurationRequest* request,
+                                                           v1::ScoringConfiguration* response) {
+  return run(context, response,
+             [this, request] { return engine_.put_configuration(request->configuration()); });
+}
+
+grpc::ServerUnaryReactor* ScoringService::ValidateScore(grpc::CallbackServerContext* context,
+                                                        const v1::ValidateScoreRequest* request,
+                                                        v1::ValidateScoreResponse* response) {
+  return run(context, response, [this, request] { return engine_.validate(*request); });
+}
+
+void ScoringService::resume_unfinished_batches() {
+  batches_.post([this] {
+    // The stores' unfinished() is read through the engine's batch store; the engine keeps no list.
+    Result<std::vector<BatchStore::Unfinished>> unfinished = engine_.unfinished_batches();
+    if (!unfinished.ok()) {
+      spdlog::warn("scoring: unfinished batches not resumed: {}", unfinished.error().message);
+      return;
+    }
+    for (const BatchStore::Unfinished& batch : unfinished.value()) {
+      common::ScopedRequestId scope(batch.batch_id);
+      spdlog::info("scoring: resuming batch {} ({} of {} models done)", batch.batch_id,
+                   batch.done_positions.size(), batch.request.model_ids_size());
+      Result<v1::Batch> done = engine_.run_stored_batch(batch.batch_id, batch.request, batch.done_positions);
+      if (!done.ok()) spdlog::error("scoring: batch {} stopped: {}", batch.batch_id, done.error().message);
+    }
+  });
+}
+
+std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& context) {
+  const ScoringSettings settings = ScoringSettings::from(context.config);
+  common::pg::StoreSettings store_settings;
+  store_settings.statement_timeout = settings.statement_timeout;
+  ScoreStore& scores = context.own(std::make_unique<PgScoreStore>(context.postgres, store_settings));
+  ConfigurationStore& configurations =
+      context.own(std::make_unique<PgConfigurationStore>(context.postgres, store_settings));
+  BatchStore& batches = context.own(std::make_unique<PgBatchStore>(context.postgres, store_settings));
+
+  common::RedisClient& redis = context.redis;
+  ScoringEngine& engine = context.own(std::make_unique<ScoringEngine>(
+      ScoringEngine::Stores{scores, configurations, batches}, load_catalog(settings.models_dev_file),
+      settings.engine, [] { return std::chrono::system_clock::now(); },
+      [&redis](const v1::ScoreUpdate& update) {
+        try {
+          redis.publish(kScoreUpdatesChannel, update.SerializeAsString());
+        } catch (const common::RedisUnavailable& error) {
+          spdlog::warn("scoring: score update of {} not published: {}", update.score().model_id(),
+                       error.what());
+        }
+      }));
+  // Executors after the engine: owned last, destroyed first, so their work ends while the engine exists.
+  common::BlockingExecutor& requests =
+      context.own(std::make_unique<common::BlockingExecutor>(settings.db_threads, settings.db_queue));
+  common::BlockingExecutor& batch_thread = context.own(std::make_unique<common::BlockingExecutor>(1, 1000));
+  auto service = std::make_unique<ScoringService>(engine, requests, batch_thread);
+  service->resume_unfinished_batches();
+  return service;
+}
+
+}  // namespace rally::scoring

@@ -1,12 +1,77 @@
-// The rally.v1.Scoring gRPC service.
+// The rally.v1.Scoring gRPC service: each RPC runs the engine on the service's executor (the engine waits
+// on PostgreSQL; gRPC's threads never do) and answers with its result or its error. Asynchronous batches
+// run on a thread of their own, and batches a stop left unfinished are resumed at start.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+
 #include "rally/v1/scoring.grpc.pb.h"
+#include "services/common/blocking_executor.h"
+#include "services/scoring/engine/scoring_engine.h"
+
+namespace rally::common {
+struct ServiceContext;
+}
 
 namespace rally::scoring {
 
-// RPCs not overridden here answer UNIMPLEMENTED (grpc's CallbackService default) until their issue
-// implements them.
-class ScoringService final : public v1::Scoring::CallbackService {};
+class ScoringService final : public v1::Scoring::CallbackService {
+ public:
+  // The engine and executors must outlive the service.
+  ScoringService(ScoringEngine& engine, common::BlockingExecutor& requests,
+                 common::BlockingExecutor& batches);
+
+  grpc::ServerUnaryReactor* CalculateScore(grpc::CallbackServerContext* context,
+                                           const v1::CalculateScoreRequest* request,
+                                           v1::ModelScore* response) override;
+  grpc::ServerUnaryReactor* GetScore(grpc::CallbackServerContext* context, const v1::GetScoreRequest* request,
+                                     v1::ModelScore* response) override;
+  grpc::ServerUnaryReactor* RecalculateScore(grpc::CallbackServerContext* context,
+                                             const v1::RecalculateScoreRequest* request,
+                                             v1::ModelScore* response) override;
+  grpc::ServerUnaryReactor* BatchCalculate(grpc::CallbackServerContext* context,
+                                           const v1::BatchCalculateRequest* request,
+                                           v1::Batch* response) override;
+  grpc::ServerUnaryReactor* GetBatch(grpc::CallbackServerContext* context, const v1::GetBatchRequest* request,
+                                     v1::Batch* response) override;
+  grpc::ServerUnaryReactor* AddSuffix(grpc::CallbackServerContext* context,
+                                      const v1::AddSuffixRequest* request,
+                                      v1::AddSuffixResponse* response) override;
+  grpc::ServerUnaryReactor* BatchUpdateNames(grpc::CallbackServerContext* context,
+                                             const v1::BatchUpdateNamesRequest* request,
+                                             v1::BatchUpdateNamesResponse* response) override;
+  grpc::ServerUnaryReactor* CompareScores(grpc::CallbackServerContext* context,
+                                          const v1::CompareScoresRequest* request,
+                                          v1::CompareScoresResponse* response) override;
+  grpc::ServerUnaryReactor* GetRanking(grpc::CallbackServerContext* context,
+                                       const v1::GetRankingRequest* request,
+                                       v1::GetRankingResponse* response) override;
+  grpc::ServerUnaryReactor* GetConfiguration(grpc::CallbackServerContext* context,
+                                             const v1::GetConfigurationRequest* request,
+                                             v1::ScoringConfiguration* response) override;
+  grpc::ServerUnaryReactor* PutConfiguration(grpc::CallbackServerContext* context,
+                                             const v1::PutConfigurationRequest* request,
+                                             v1::ScoringConfiguration* response) override;
+  grpc::ServerUnaryReactor* ValidateScore(grpc::CallbackServerContext* context,
+                                          const v1::ValidateScoreRequest* request,
+                                          v1::ValidateScoreResponse* response) override;
+
+  // Resumes the batches a stop left processing (on the batch thread).
+  void resume_unfinished_batches();
+
+ private:
+  // Runs work() -> Result<Response> on the request executor and finishes the call with it.
+  template <typename Response, typename Work>
+  grpc::ServerUnaryReactor* run(grpc::CallbackServerContext* context, Response* response, Work work);
+
+  ScoringEngine& engine_;
+  common::BlockingExecutor& requests_;
+  common::BlockingExecutor& batches_;
+};
+
+// Builds the stores, loads the models.dev document, and makes the service (service_main's make_services).
+std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& context);
 
 }  // namespace rally::scoring

@@ -1,0 +1,433 @@
+#include "services/scoring/engine/scoring_engine.h"
+
+#include <google/protobuf/util/time_util.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <utility>
+
+#include "services/scoring/domain/score_calculator.h"
+#include "services/scoring/domain/score_format.h"
+#include "services/scoring/domain/score_ranking.h"
+#include "services/scoring/engine/score_messages.h"
+
+namespace rally::scoring {
+namespace {
+
+using common::Error;
+using common::ErrorCode;
+using common::Result;
+using google::protobuf::util::TimeUtil;
+
+constexpr std::string_view kDefaultConfiguration = "default";
+// A client's score and the stored one agree when they show the same one decimal.
+constexpr double kScoreTolerance = 0.05 + 1e-9;
+
+google::protobuf::Timestamp timestamp(std::chrono::system_clock::time_point time) {
+  return TimeUtil::MicrosecondsToTimestamp(
+      std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count());
+}
+
+std::chrono::system_clock::time_point time_point(const google::protobuf::Timestamp& time) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::microseconds(TimeUtil::TimestampToMicroseconds(time)));
+}
+
+Error model_not_found(std::string_view model_id) {
+  return Error(ErrorCode::kModelNotFound, "Model with ID '" + std::string(model_id) + "' not found",
+               {{"model_id", std::string(model_id)},
+                {"suggestion",
+                 "Please check the model ID and try again: provider/model (openai/gpt-4o) or a "
+                 "bare id (gpt-4o)"}});
+}
+
+std::string data_source_of(const ModelRecord& record, const ModelInputs& inputs) {
+  std::string source = record.data_source;
+  if (inputs.performance_source == PerformanceSource::kMeasured) source += "+measured";
+  return source;
+}
+
+StoredScore stored_score_of(const v1::ModelScore& score) {
+  StoredScore stored;
+  stored.model_id = score.model_id();
+  stored.model_name = score.model_name();
+  stored.overall = score.overall_score();
+  stored.components = components_of(score.components());
+  stored.last_updated_unix_seconds = TimeUtil::TimestampToSeconds(score.last_calculated());
+  return stored;
+}
+
+ScoreCategory category_of(v1::ScoreCategory category) {
+  switch (category) {
+    case v1::SCORE_CATEGORY_SPEED:
+      return ScoreCategory::kSpeed;
+    case v1::SCORE_CATEGORY_EFFICIENCY:
+      return ScoreCategory::kEfficiency;
+    case v1::SCORE_CATEGORY_COST:
+      return ScoreCategory::kCost;
+    case v1::SCORE_CATEGORY_CAPABILITY:
+      return ScoreCategory::kCapability;
+    case v1::SCORE_CATEGORY_RECENCY:
+      return ScoreCategory::kRecency;
+    default:
+      return ScoreCategory::kOverall;
+  }
+}
+
+std::string new_batch_id() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return "batch_" + std::to_string(random() >> 1);
+}
+
+}  // namespace
+
+ScoringEngine::ScoringEngine(Stores stores, std::shared_ptr<const ModelCatalog> catalog,
+                             EngineSettings settings, Clock clock, Announce announce)
+    : stores_(stores),
+      settings_(settings),
+      clock_(std::move(clock)),
+      announce_(std::move(announce)),
+      catalog_(std::move(catalog)) {}
+
+void ScoringEngine::set_catalog(std::shared_ptr<const ModelCatalog> catalog) {
+  std::lock_guard lock(catalog_mutex_);
+  catalog_ = std::move(catalog);
+}
+
+std::shared_ptr<const ModelCatalog> ScoringEngine::catalog() const {
+  std::lock_guard lock(catalog_mutex_);
+  return catalog_;
+}
+
+Result<ScoringEngine::Resolved> ScoringEngine::resolve(std::string_view model_id) const {
+  std::shared_ptr<const ModelCatalog> models = catalog();
+  if (models == nullptr) return model_not_found(model_id);
+  const std::optional<Resolution> resolution = resolve_model(*models, model_id);
+  if (!resolution) return model_not_found(model_id);
+  return Resolved{std::string(model_id), resolution->record, std::move(models)};
+}
+
+Result<v1::ModelScore> ScoringEngine::score(const Resolved& model, const v1::ScoringOptions& options,
+                                            bool force, const std::string& reason) {
+  const std::string config_name =
+      options.config_name().empty() ? std::string(kDefaultConfiguration) : options.config_name();
+  Result<v1::ScoringConfiguration> configuration = stores_.configurations.get(config_name);
+  if (!configuration.ok()) {
+    if (configuration.error().code != ErrorCode::kNotFound) return configuration.error();
+    return Error(ErrorCode::kInvalidRequest, "Unknown scoring configuration '" + config_name + "'",
+                 {{"field", "configuration.config_name"}, {"config", config_name}});
+  }
+  if (!configuration->enabled()) {
+    return Error(ErrorCode::kInvalidRequest, "Scoring configuration '" + config_name + "' is disabled",
+                 {{"field", "configuration.config_name"}, {"config", config_name}});
+  }
+  Result<NormalizedWeights> weights =
+      resolve_weights(weights_of(configuration->weights()), overrides_of(options.weights()));
+  if (!weights.ok()) {
+    Error error = weights.error();
+    for (auto& [key, value] : error.details) {
+      if (key == "field") value = "configuration.weights." + value;
+    }
+    return error;
+  }
+
+  const std::chrono::system_clock::time_point now = clock_();
+  const std::string& key = model.record->key;
+  if (!force) {
+    Result<std::optional<v1::ModelScore>> stored = stores_.scores.current(key);
+    if (!stored.ok()) return stored.error();
+    // A stored score answers while it is valid and was computed with the same weights and algorithm.
+    if (stored.value() && now < time_point(stored.value()->valid_until()) &&
+        stored.value()->algorithm_version() == kAlgorithmVersion &&
+        weights_of(stored.value()->weights()) == weights->weights) {
+      v1::ModelScore cached = std::move(*stored.value());
+      cached.set_model_id(model.requested);
+      cached.set_from_cache(true);
+      return cached;
+    }
+  }
+
+  const ModelInputs& inputs = model.record->inputs;
+  const auto reference = std::chrono::floor<std::chrono::seconds>(now);
+  const ScoreResult result = calculate_score(inputs, weights.value(), reference);
+
+  v1::ModelScore score;
+  score.set_model_id(key);
+  score.set_model_name(model.record->name);
+  score.set_overall_score(result.rounded_overall);
+  score.set_score_suffix(result.score_suffix);
+  *score.mutable_components() = to_message(result.rounded_components);
+  *score.mutable_last_calculated() = timestamp(now);
+  *score.mutable_valid_until() = timestamp(now + settings_.score_ttl);
+  score.set_data_source(data_source_of(*model.record, inputs));
+  score.set_calculation_hash(result.calculation_hash);
+  *score.mutable_weights() = to_message(result.weights);
+  score.set_weights_normalized(result.weights_normalized);
+  *score.mutable_inputs() = to_message(inputs, reference);
+  score.set_recalc_reason(reason);
+  score.set_algorithm_version(result.algorithm_version);
+
+  Result<std::optional<double>> replaced = stores_.scores.save(score);
+  if (!replaced.ok()) return replaced.error();
+  if (announce_) {
+    v1::ScoreUpdate update;
+    *update.mutable_score() = score;
+    if (replaced.value()) update.set_previous_overall_score(*replaced.value());
+    *update.mutable_timestamp() = timestamp(now);
+    announce_(update);
+  }
+  score.set_model_id(model.requested);
+  return score;
+}
+
+Result<v1::ModelScore> ScoringEngine::calculate(const v1::CalculateScoreRequest& request) {
+  Result<Resolved> model = resolve(request.model_id());
+  if (!model.ok()) return model.error();
+  return score(model.value(), request.configuration(), request.force_recalculation(), "");
+}
+
+Result<v1::ModelScore> ScoringEngine::get(std::string_view model_id) {
+  Result<Resolved> model = resolve(model_id);
+  if (!model.ok()) return model.error();
+  Result<std::optional<v1::ModelScore>> stored = stores_.scores.current(model->record->key);
+  if (!stored.ok()) return stored.error();
+  if (!stored.value()) {
+    Error error = model_not_found(model_id);
+    error.message = "Model '" + std::string(model_id) + "' has no score yet";
+    error.details.back().second = "Calculate it first: POST /api/v1/models/{model_id}/score/calculate";
+    return error;
+  }
+  v1::ModelScore score = std::move(*stored.value());
+  score.set_model_id(std::string(model_id));
+  score.set_from_cache(true);
+  return score;
+}
+
+Result<v1::ModelScore> ScoringEngine::recalculate(const v1::RecalculateScoreRequest& request) {
+  Result<Resolved> model = resolve(request.model_id());
+  if (!model.ok()) return model.error();
+  return score(model.value(), request.configuration(), true,
+               request.reason().empty() ? std::string("manual recalculation") : request.reason());
+}
+
+Result<v1::Batch> ScoringEngine::run_batch(const v1::BatchCalculateRequest& request) {
+  Result<v1::Batch> started = start_batch(request);
+  if (!started.ok()) return started.error();
+  return run_stored_batch(started->batch_id(), request, {});
+}
+
+Result<v1::Batch> ScoringEngine::start_batch(const v1::BatchCalculateRequest& request) {
+  for (int attempt = 0;; ++attempt) {
+    Result<v1::Batch> created = stores_.batches.create(new_batch_id(), request);
+    if (created.ok() || created.error().code != ErrorCode::kConflict || attempt == 3) return created;
+  }
+}
+
+Result<v1::Batch> ScoringEngine::run_stored_batch(const std::string& batch_id,
+                                                  const v1::BatchCalculateRequest& request,
+                                                  const std::vector<std::uint32_t>& done_positions) {
+  for (int position = 0; position < request.model_ids_size(); ++position) {
+    if (std::find(done_positions.begin(), done_positions.end(), static_cast<std::uint32_t>(position)) !=
+        done_positions.end()) {
+      continue;
+    }
+    const std::string& model_id = request.model_ids(position);
+    v1::BatchItemResult item;
+    item.set_model_id(model_id);
+    Result<Resolved> model = resolve(model_id);
+    Result<v1::ModelScore> scored =
+        model.ok() ? score(model.value(), request.configuration(), request.force_recalculation(), "")
+                   : Result<v1::ModelScore>(model.error());
+    if (scored.ok()) {
+      item.set_success(true);
+      *item.mutable_score() = std::move(scored.value());
+    } else {
+      if (scored.error().code == ErrorCode::kDatabaseError) return scored.error();
+      item.set_success(false);
+      item.mutable_error()->set_code(std::string(common::info(scored.error().code).rest_code));
+      item.mutable_error()->set_message(scored.error().message);
+    }
+    if (std::optional<Error> error =
+            stores_.batches.add_result(batch_id, static_cast<std::uint32_t>(position), item)) {
+      return *error;
+    }
+  }
+  return stores_.batches.finish(batch_id);
+}
+
+Result<v1::Batch> ScoringEngine::get_batch(std::string_view batch_id) {
+  return stores_.batches.get(batch_id);
+}
+
+Result<std::vector<BatchStore::Unfinished>> ScoringEngine::unfinished_batches() {
+  return stores_.batches.unfinished();
+}
+
+v1::AddSuffixResponse ScoringEngine::add_suffix(const v1::AddSuffixRequest& request) const {
+  v1::AddSuffixResponse response;
+  response.set_original_name(request.model_name());
+  response.set_updated_name(scoring::add_suffix(request.model_name(), request.score()));
+  response.set_score(round_to_tenth(clamp_score(request.score())));
+  response.set_score_suffix(score_suffix(request.score()));
+  return response;
+}
+
+v1::BatchUpdateNamesResponse ScoringEngine::batch_update_names(
+    const v1::BatchUpdateNamesRequest& request) const {
+  v1::BatchUpdateNamesResponse response;
+  for (const auto& [name, model_score] : request.model_scores()) {
+    (*response.mutable_results())[name] = scoring::add_suffix(name, model_score);
+  }
+  response.set_count(static_cast<std::uint32_t>(response.results_size()));
+  return response;
+}
+
+Result<v1::CompareScoresResponse> ScoringEngine::compare(const v1::CompareScoresRequest& request) {
+  std::vector<StoredScore> scores;
+  for (const std::string& model_id : request.model_ids()) {
+    Result<Resolved> model = resolve(model_id);
+    if (!model.ok()) return model.error();
+    Result<v1::ModelScore> scored = score(model.value(), {}, false, "");
+    if (!scored.ok()) return scored.error();
+    scores.push_back(stored_score_of(scored.value()));
+  }
+  const Comparison comparison = compare_scores(scores);
+  v1::CompareScoresResponse response;
+  for (const std::string& model_id : request.model_ids()) response.add_models(model_id);
+  for (const ComparedModel& compared : comparison.results) {
+    v1::ComparedModel& result = *response.add_results();
+    result.set_model_id(compared.model_id);
+    result.set_model_name(compared.model_name);
+    result.set_overall_score(compared.overall_score);
+    result.set_rank(compared.rank);
+    *result.mutable_components() = to_message(compared.components);
+  }
+  response.set_best_model(comparison.best_model);
+  response.set_analysis(comparison.analysis);
+  return response;
+}
+
+Result<v1::GetRankingResponse> ScoringEngine::ranking(const v1::GetRankingRequest& request) {
+  RankingQuery query;
+  query.category = category_of(request.category());
+  if (request.has_limit()) query.limit = request.limit();
+  if (request.has_min_score()) query.min_score = request.min_score();
+  if (request.has_max_score()) query.max_score = request.max_score();
+
+  Result<std::vector<v1::ModelScore>> stored = stores_.scores.all_current();
+  if (!stored.ok()) return stored.error();
+  std::vector<StoredScore> scores;
+  scores.reserve(stored->size());
+  for (const v1::ModelScore& score : stored.value()) scores.push_back(stored_score_of(score));
+  Result<Ranking> ranking = rank_scores(scores, query);
+  if (!ranking.ok()) return ranking.error();
+
+  v1::GetRankingResponse response;
+  response.set_category(request.category() == v1::SCORE_CATEGORY_UNSPECIFIED ? v1::SCORE_CATEGORY_OVERALL
+                                                                             : request.category());
+  for (const RankedRow& row : ranking->rows) {
+    v1::RankedModel& ranked = *response.add_rankings();
+    ranked.set_rank(row.rank);
+    ranked.set_model_id(row.model_id);
+    ranked.set_model_name(row.model_name);
+    ranked.set_overall_score(row.overall_score);
+    ranked.set_score_suffix(row.score_suffix);
+    ranked.set_category_score(row.category_score);
+    *ranked.mutable_last_updated() = TimeUtil::SecondsToTimestamp(row.last_updated_unix_seconds);
+  }
+  response.set_total_models(static_cast<std::uint32_t>(ranking->total_models));
+  response.set_filtered_models(static_cast<std::uint32_t>(ranking->filtered_models));
+  return response;
+}
+
+Result<v1::ScoringConfiguration> ScoringEngine::configuration(std::string_view name) {
+  return stores_.configurations.get(name.empty() ? kDefaultConfiguration : name);
+}
+
+Result<v1::ScoringConfiguration> ScoringEngine::put_configuration(
+    const v1::ScoringConfiguration& configuration) {
+  // Stored as given (the seed's configuration shows its weights as set); each calculation normalises.
+  Result<NormalizedWeights> weights = normalize_weights(weights_of(configuration.weights()));
+  if (!weights.ok()) {
+    Error error = weights.error();
+    for (auto& [key, value] : error.details) {
+      if (key == "field") value = "weights." + value;
+    }
+    return error;
+  }
+  return stores_.configurations.put(configuration);
+}
+
+Result<v1::ValidateScoreResponse> ScoringEngine::validate(const v1::ValidateScoreRequest& request) {
+  Result<Resolved> model = resolve(request.model_id());
+  if (!model.ok()) return model.error();
+  Result<std::optional<v1::ModelScore>> stored = stores_.scores.current(model->record->key);
+  if (!stored.ok()) return stored.error();
+  if (!stored.value()) return get(request.model_id()).error();  // "has no score yet"
+  const v1::ModelScore& score = *stored.value();
+
+  v1::ValidateScoreResponse response;
+  response.set_model_id(request.model_id());
+  response.set_method(request.method().empty() ? "comprehensive_scoring" : request.method());
+  const double shown = request.has_score() ? request.score() : score.overall_score();
+  response.set_score(shown);
+  const double low = request.expected_range().min();
+  const double high = request.has_expected_range() ? request.expected_range().max() : 10.0;
+
+  v1::ValidationResult& result = *response.mutable_validation_result();
+  result.set_within_expected_range(shown >= low && shown <= high);
+  if (!result.within_expected_range()) {
+    response.add_problems("score " + format_one_decimal(shown) + " is outside the expected range " +
+                          format_one_decimal(low) + "-" + format_one_decimal(high));
+  }
+
+  // Recompute from the stored inputs, weights and reference time.
+  const ModelInputs inputs = inputs_of(score.inputs());
+  const ScoreWeights weights = weights_of(score.weights());
+  const auto reference = reference_of(score.inputs());
+  const std::string hash = calculation_hash(inputs, weights, reference, score.algorithm_version());
+  result.set_calculation_hash_verified(hash == score.calculation_hash() &&
+                                       score.algorithm_version() == kAlgorithmVersion);
+  if (score.algorithm_version() != kAlgorithmVersion) {
+    response.add_problems("the score was computed by algorithm " + score.algorithm_version() + ", not " +
+                          std::string(kAlgorithmVersion));
+  } else if (hash != score.calculation_hash()) {
+    response.add_problems("the calculation hash does not match the stored inputs and weights");
+  }
+
+  const ScoreResult recomputed =
+      calculate_score(inputs, NormalizedWeights{weights, score.weights_normalized()}, reference);
+  const ScoreComponents stored_components = components_of(score.components());
+  const std::pair<const char*, std::pair<double, double>> components[] = {
+      {"speed", {stored_components.speed, recomputed.rounded_components.speed}},
+      {"efficiency", {stored_components.efficiency, recomputed.rounded_components.efficiency}},
+      {"cost", {stored_components.cost, recomputed.rounded_components.cost}},
+      {"capability", {stored_components.capability, recomputed.rounded_components.capability}},
+      {"recency", {stored_components.recency, recomputed.rounded_components.recency}},
+      {"overall", {score.overall_score(), recomputed.rounded_overall}},
+  };
+  bool components_valid = true;
+  for (const auto& [name, values] : components) {
+    if (!is_valid_score(values.first) || std::abs(values.first - values.second) > kScoreTolerance) {
+      components_valid = false;
+      response.add_problems(std::string(name) + " score " + format_one_decimal(values.first) +
+                            " does not follow from the stored inputs (" + format_one_decimal(values.second) +
+                            ")");
+    }
+  }
+  if (request.has_score() && std::abs(request.score() - score.overall_score()) > kScoreTolerance) {
+    components_valid = false;
+    response.add_problems("score " + format_one_decimal(request.score()) + " is not the stored score " +
+                          format_one_decimal(score.overall_score()));
+  }
+  result.set_component_scores_valid(components_valid);
+
+  response.set_is_valid(result.within_expected_range() && result.component_scores_valid() &&
+                        result.calculation_hash_verified());
+  response.set_message(response.is_valid() ? "Score validation completed successfully"
+                                           : "Score validation found problems");
+  return response;
+}
+
+}  // namespace rally::scoring

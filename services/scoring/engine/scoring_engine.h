@@ -1,0 +1,99 @@
+// What the Scoring service does, behind its RPCs: resolves model ids in the model catalog, picks the
+// weights (a named configuration plus the request's overrides), returns a stored score while it is valid or
+// calculates, stores and announces a new one, and answers batches, comparisons, rankings, configuration
+// and validation from the stores. Blocking (it waits on PostgreSQL): the rpc layer calls it from its
+// executor, never from a gRPC thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "rally/v1/scoring.pb.h"
+#include "services/common/errors.h"
+#include "services/scoring/domain/model_catalog.h"
+#include "services/scoring/storage/score_store.h"
+
+namespace rally::scoring {
+
+struct EngineSettings {
+  // How long a stored score is returned without recalculating. RALLY_SCORING_SCORE_TTL
+  std::chrono::seconds score_ttl{std::chrono::hours(24)};
+};
+
+class ScoringEngine {
+ public:
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
+  // Called after each stored score change (the service publishes it on Redis).
+  using Announce = std::function<void(const v1::ScoreUpdate&)>;
+
+  struct Stores {
+    ScoreStore& scores;
+    ConfigurationStore& configurations;
+    BatchStore& batches;
+  };
+
+  // `catalog` may be replaced later (set_catalog). The stores must outlive the engine.
+  ScoringEngine(Stores stores, std::shared_ptr<const ModelCatalog> catalog, EngineSettings settings,
+                Clock clock, Announce announce);
+
+  void set_catalog(std::shared_ptr<const ModelCatalog> catalog);
+  std::shared_ptr<const ModelCatalog> catalog() const;
+
+  // kModelNotFound for an id the catalog cannot resolve; kInvalidRequest for an unknown or disabled
+  // configuration or bad weights; kDatabaseError.
+  common::Result<v1::ModelScore> calculate(const v1::CalculateScoreRequest& request);
+  // The stored score; kModelNotFound when the model is unknown or was never scored.
+  common::Result<v1::ModelScore> get(std::string_view model_id);
+  common::Result<v1::ModelScore> recalculate(const v1::RecalculateScoreRequest& request);
+
+  // A synchronous batch: every model scored in request order, the batch stored (GetBatch reads it).
+  common::Result<v1::Batch> run_batch(const v1::BatchCalculateRequest& request);
+  // An asynchronous batch: stored as processing; its work is run_stored_batch.
+  common::Result<v1::Batch> start_batch(const v1::BatchCalculateRequest& request);
+  // Scores the positions of a stored batch not done yet and finishes it (also used to resume after a
+  // restart).
+  common::Result<v1::Batch> run_stored_batch(const std::string& batch_id,
+                                             const v1::BatchCalculateRequest& request,
+                                             const std::vector<std::uint32_t>& done_positions);
+  common::Result<v1::Batch> get_batch(std::string_view batch_id);
+  // The batches a stop left processing, to resume with run_stored_batch.
+  common::Result<std::vector<BatchStore::Unfinished>> unfinished_batches();
+
+  v1::AddSuffixResponse add_suffix(const v1::AddSuffixRequest& request) const;
+  v1::BatchUpdateNamesResponse batch_update_names(const v1::BatchUpdateNamesRequest& request) const;
+
+  // Each model's valid stored score, calculated (and stored) when it has none.
+  common::Result<v1::CompareScoresResponse> compare(const v1::CompareScoresRequest& request);
+  common::Result<v1::GetRankingResponse> ranking(const v1::GetRankingRequest& request);
+
+  common::Result<v1::ScoringConfiguration> configuration(std::string_view name);
+  common::Result<v1::ScoringConfiguration> put_configuration(const v1::ScoringConfiguration& configuration);
+
+  // Recomputes the stored score from its stored inputs: the hash, the components and the overall score.
+  common::Result<v1::ValidateScoreResponse> validate(const v1::ValidateScoreRequest& request);
+
+ private:
+  struct Resolved {
+    std::string requested;  // the id as asked
+    const ModelRecord* record = nullptr;
+    std::shared_ptr<const ModelCatalog> catalog;  // keeps `record` alive
+  };
+  common::Result<Resolved> resolve(std::string_view model_id) const;
+  // The stored score while valid for these weights (unless `force`), else a new one, stored and announced.
+  common::Result<v1::ModelScore> score(const Resolved& model, const v1::ScoringOptions& options, bool force,
+                                       const std::string& reason);
+
+  Stores stores_;
+  const EngineSettings settings_;
+  const Clock clock_;
+  const Announce announce_;
+  mutable std::mutex catalog_mutex_;
+  std::shared_ptr<const ModelCatalog> catalog_;
+};
+
+}  // namespace rally::scoring
