@@ -9,6 +9,7 @@
 #include "gateway/routes/leaderboard_ws.h"
 #include "gateway/routes/llm_routes.h"
 #include "gateway/routes/openapi_routes.h"
+#include "gateway/routes/scoring_routes.h"
 
 namespace rally::gateway {
 namespace {
@@ -33,6 +34,7 @@ http::Router make_router(const GatewaySettings& settings, const upstream::Upstre
                            leaderboard_mirror, registry);
   routes::add_leaderboard_websocket(router, channels.arena(), settings.redis, settings.arena_timeout,
                                     leaderboard_mirror, registry);
+  routes::add_scoring_routes(router, channels.scoring(), settings.scoring, registry);
   token_routes.add_to(router);
   return router;
 }

@@ -77,6 +77,10 @@ GatewaySettings GatewaySettings::from(const common::ConfigSource& config) {
                                                milliseconds(10), seconds(60));
   settings.leaderboard_max_age = config.get_duration(
       "RALLY_GATEWAY_LEADERBOARD_MAX_AGE", defaults.leaderboard_max_age, milliseconds(0), seconds(60));
+  settings.scoring.timeout = config.get_duration("RALLY_GATEWAY_SCORING_TIMEOUT", defaults.scoring.timeout,
+                                                 milliseconds(10), seconds(60));
+  settings.scoring.batch_timeout = config.get_duration(
+      "RALLY_GATEWAY_SCORING_BATCH_TIMEOUT", defaults.scoring.batch_timeout, milliseconds(100), minutes(60));
   settings.redis = common::RedisSettings::from(config);
   settings.postgres = common::PostgresSettings::from(config);
   settings.tokens.refresh =

@@ -8,6 +8,7 @@
 #include "gateway/edge/token_cache.h"
 #include "gateway/http/http_server.h"
 #include "gateway/routes/llm_routes.h"
+#include "gateway/routes/scoring_routes.h"
 #include "gateway/upstream/upstream_channels.h"
 #include "services/common/pg_pool.h"
 #include "services/common/redis_client.h"
@@ -36,6 +37,9 @@ struct GatewaySettings {
   // asking the arena; votes and published changes invalidate it sooner. 0 turns the copy off.
   // RALLY_GATEWAY_LEADERBOARD_MAX_AGE
   std::chrono::milliseconds leaderboard_max_age{1000};
+  // Deadlines of the scoring calls. RALLY_GATEWAY_SCORING_TIMEOUT, RALLY_GATEWAY_SCORING_BATCH_TIMEOUT
+  // (a synchronous batch)
+  routes::ScoringRouteSettings scoring;
   // Where live updates come from (the leaderboard WebSocket). RALLY_REDIS_ADDR, RALLY_REDIS_PASSWORD,
   // RALLY_REDIS_CONNECT_TIMEOUT, RALLY_REDIS_COMMAND_TIMEOUT, RALLY_REDIS_RECONNECT_BACKOFF
   common::RedisSettings redis;

@@ -42,7 +42,8 @@ Response error_response(const grpc::Status& status, std::string_view request_id)
 }
 
 std::string render_success_envelope(std::string_view data_json, std::string_view request_id,
-                                    std::chrono::system_clock::time_point now, double processing_time_ms) {
+                                    std::chrono::system_clock::time_point now, double processing_time_ms,
+                                    std::string_view extra_metadata) {
   // Built as text: Boost.JSON writes doubles in exponent form ("1.25E0"), which is valid but reads badly.
   // JSON has no NaN or infinity; microsecond precision is plenty.
   const double rounded = std::isfinite(processing_time_ms) && processing_time_ms > 0
@@ -58,15 +59,21 @@ std::string render_success_envelope(std::string_view data_json, std::string_view
   envelope += format_timestamp(now);
   envelope += R"(","processing_time_ms":)";
   envelope.append(milliseconds, written.ptr);
+  if (!extra_metadata.empty()) {
+    envelope += ',';
+    envelope += extra_metadata;
+  }
   envelope += "}}";
   return envelope;
 }
 
 Response success_response(std::string_view data_json, std::string_view request_id,
-                          std::chrono::steady_clock::time_point started, int status) {
+                          std::chrono::steady_clock::time_point started, int status,
+                          std::string_view extra_metadata) {
   const std::chrono::duration<double, std::milli> elapsed = std::chrono::steady_clock::now() - started;
-  return Response::json(status, render_success_envelope(data_json, request_id,
-                                                        std::chrono::system_clock::now(), elapsed.count()));
+  return Response::json(status,
+                        render_success_envelope(data_json, request_id, std::chrono::system_clock::now(),
+                                                elapsed.count(), extra_metadata));
 }
 
 std::string format_timestamp(std::chrono::system_clock::time_point time) {

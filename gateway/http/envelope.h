@@ -36,12 +36,17 @@ Response error_response(const grpc::Status& status, std::string_view request_id)
 //    "metadata":{"request_id":"req_...","timestamp":"2026-11-22T10:00:00Z","processing_time_ms":1.25}}
 //
 // `data_json` is serialized JSON (an object, an array or any value), spliced in as it is.
+// `extra_metadata` is more members of "metadata", rendered JSON without braces
+// (`"total_models":25,"filtered_models":10`), appended after processing_time_ms when not empty; the
+// caller makes sure its names do not repeat the three above.
 std::string render_success_envelope(std::string_view data_json, std::string_view request_id,
-                                    std::chrono::system_clock::time_point now, double processing_time_ms);
+                                    std::chrono::system_clock::time_point now, double processing_time_ms,
+                                    std::string_view extra_metadata = {});
 // The whole response, stamped with the current time; processing_time_ms counts from `started` (when the
 // handler began).
 Response success_response(std::string_view data_json, std::string_view request_id,
-                          std::chrono::steady_clock::time_point started, int status = 200);
+                          std::chrono::steady_clock::time_point started, int status = 200,
+                          std::string_view extra_metadata = {});
 
 // UTC, whole seconds: "2026-11-22T10:00:00Z".
 std::string format_timestamp(std::chrono::system_clock::time_point time);

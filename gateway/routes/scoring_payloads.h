@@ -16,7 +16,7 @@ namespace rally::gateway::routes {
 inline constexpr int kMaxBatchModels = 5000;
 inline constexpr int kMaxCompareModels = 50;
 inline constexpr int kMaxNamesPerUpdate = 1000;
-inline constexpr unsigned kMaxRankingLimit = 1000;
+inline constexpr unsigned kMaxRankingLimit = 500;  // the scoring service's (score_ranking.h)
 inline constexpr std::size_t kMaxReasonBytes = 1000;
 inline constexpr std::size_t kMaxModelNameBytes = 512;
 

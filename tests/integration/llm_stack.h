@@ -118,6 +118,9 @@ struct StackOptions {
   std::map<std::string, std::string> extra_env;
   // Also start rally-arena (between the llm-proxy and the gateway), sharing the database and Redis.
   bool arena = false;
+  // Also start rally-scoring (with the committed models.dev snapshot); tests wait for it through the
+  // gateway (scoring_ready) since the scoring routes need a token.
+  bool scoring = false;
 };
 
 // The simulator, the llm-proxy (and the arena) and the gateway, started in that order and stopped in reverse.
@@ -155,6 +158,14 @@ class LlmStack {
       env["RALLY_ARENA_ADDR"] = "127.0.0.1:" + std::to_string(arena_port_);
       env.try_emplace("RALLY_ARENA_METRICS_ADDR", "127.0.0.1:" + std::to_string(free_port()));
       processes_.emplace_back("arena", ChildProcess({RALLY_ARENA_BIN}, env, logs_.file("arena.log")));
+    }
+
+    if (options.scoring) {
+      env["RALLY_SCORING_ADDR"] = "127.0.0.1:" + std::to_string(free_port());
+      env.try_emplace("RALLY_SCORING_METRICS_ADDR", "127.0.0.1:" + std::to_string(free_port()));
+      env.try_emplace("RALLY_SCORING_MODELS_DEV_FILE",
+                      RALLY_SOURCE_DIR "/deploy/data/models-dev-snapshot.json");
+      processes_.emplace_back("scoring", ChildProcess({RALLY_SCORING_BIN}, env, logs_.file("scoring.log")));
     }
 
     env["RALLY_GATEWAY_SSE_HEARTBEAT"] = options.sse_heartbeat;

@@ -132,6 +132,24 @@ TEST_CASE("the success envelope wraps the data with the request id, time and pro
   CHECK(success_response("null", "r", std::chrono::steady_clock::now()).status == 200);
 }
 
+TEST_CASE("extra metadata members follow processing_time_ms inside metadata", "[envelope]") {
+  CHECK(render_success_envelope(R"({"rankings":[]})", "req_abc", kNoon, 1.5,
+                                R"("total_models":25,"filtered_models":10)") ==
+        R"({"success":true,"data":{"rankings":[]},)"
+        R"("metadata":{"request_id":"req_abc","timestamp":"2026-11-22T10:00:00Z","processing_time_ms":1.5,)"
+        R"("total_models":25,"filtered_models":10}})");
+  // Empty extra metadata renders exactly as without it.
+  CHECK(render_success_envelope("1", "r", kNoon, 2, "") == render_success_envelope("1", "r", kNoon, 2));
+
+  const Response response =
+      success_response("{}", "req_1", std::chrono::steady_clock::now(), 200, R"("total_models":3)");
+  CHECK(response.status == 200);
+  const auto metadata = parse_object(response.body).at("metadata").as_object();
+  CHECK(metadata.at("total_models").as_int64() == 3);
+  CHECK(metadata.at("request_id").as_string() == "req_1");
+  CHECK(metadata.contains("processing_time_ms"));
+}
+
 TEST_CASE("timestamps are UTC whole seconds", "[envelope]") {
   CHECK(format_timestamp(kNoon) == "2026-11-22T10:00:00Z");
   CHECK(format_timestamp(kNoon + std::chrono::milliseconds(999)) == "2026-11-22T10:00:00Z");

@@ -37,6 +37,8 @@ TEST_CASE("gateway settings default to the documented values", "[gateway_setting
   CHECK(settings.llm.models_timeout == 5s);
   CHECK(settings.llm.sse_heartbeat == 10s);
   CHECK(settings.arena_timeout == 5s);
+  CHECK(settings.scoring.timeout == 5s);
+  CHECK(settings.scoring.batch_timeout == 120s);
   CHECK(settings.postgres.url == "postgresql://rally@127.0.0.1:55432/rally");
   CHECK(settings.postgres.pool_size == 8);
   CHECK(settings.tokens.refresh == 30s);
@@ -71,6 +73,8 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
       {"RALLY_GATEWAY_LLM_MODELS_TIMEOUT", "2s"},
       {"RALLY_GATEWAY_SSE_HEARTBEAT", "15s"},
       {"RALLY_GATEWAY_ARENA_TIMEOUT", "750ms"},
+      {"RALLY_GATEWAY_SCORING_TIMEOUT", "3s"},
+      {"RALLY_GATEWAY_SCORING_BATCH_TIMEOUT", "5m"},
       {"RALLY_GATEWAY_TOKEN_REFRESH", "2m"},
       {"RALLY_GATEWAY_TOKEN_LAST_USED_FLUSH", "5s"},
       {"RALLY_PG_URL", "postgresql://gw@db:5432/rally"},
@@ -113,6 +117,8 @@ TEST_CASE("gateway settings read every key", "[gateway_settings]") {
   CHECK(settings.llm.models_timeout == 2s);
   CHECK(settings.llm.sse_heartbeat == 15s);
   CHECK(settings.arena_timeout == 750ms);
+  CHECK(settings.scoring.timeout == 3s);
+  CHECK(settings.scoring.batch_timeout == 5min);
   CHECK(settings.tokens.refresh == 2min);
   CHECK(settings.tokens.last_used_flush == 5s);
   CHECK(settings.postgres.url == "postgresql://gw@db:5432/rally");
@@ -162,6 +168,8 @@ TEST_CASE("a bad value is refused with its key named", "[gateway_settings]") {
       {"RALLY_GATEWAY_LLM_MODELS_TIMEOUT", "5"},
       {"RALLY_GATEWAY_SSE_HEARTBEAT", "1ms"},
       {"RALLY_GATEWAY_ARENA_TIMEOUT", "2m"},
+      {"RALLY_GATEWAY_SCORING_TIMEOUT", "5ms"},
+      {"RALLY_GATEWAY_SCORING_BATCH_TIMEOUT", "2h"},
       {"RALLY_GATEWAY_TOKEN_REFRESH", "500ms"},
       {"RALLY_GATEWAY_TOKEN_LAST_USED_FLUSH", "2h"},
       {"RALLY_PG_URL", ""},
