@@ -58,6 +58,7 @@ class Stack {
     env_["RALLY_SHUTDOWN_DRAIN"] = "2s";
     env_["RALLY_GATEWAY_READY_TIMEOUT"] = "500ms";
     env_["RALLY_LLM_PROXY_CATALOG"] = RALLY_SOURCE_DIR "/deploy/models.json";
+    env_["RALLY_SCORING_MODELS_DEV_FILE"] = RALLY_SOURCE_DIR "/deploy/data/models-dev-snapshot.json";
     for (const ServiceBinary& service : service_binaries()) {
       const int port = free_port();
       service_ports_[service.name] = port;
