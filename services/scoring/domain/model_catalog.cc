@@ -217,4 +217,24 @@ std::optional<Resolution> resolve_model(const ModelCatalog& catalog, std::string
   return std::nullopt;
 }
 
+std::vector<std::string> aliases_of(const ModelCatalog& catalog, std::string_view key) {
+  std::vector<std::string> aliases;
+  const auto record = catalog.models.find(key);
+  if (record == catalog.models.end()) return aliases;
+  for (const auto& [name, target] : catalog.aliases) {
+    if (target == key && name != key) aliases.push_back(name);
+  }
+  const std::string& bare = record->second.model_id;
+  if (bare != key) {
+    const std::optional<Resolution> resolution = resolve_model(catalog, bare);
+    if (resolution && resolution->record == &record->second &&
+        resolution->by != ResolvedBy::kKeyIgnoringCase) {
+      aliases.push_back(bare);
+    }
+  }
+  std::sort(aliases.begin(), aliases.end());
+  aliases.erase(std::unique(aliases.begin(), aliases.end()), aliases.end());
+  return aliases;
+}
+
 }  // namespace rally::scoring

@@ -80,4 +80,8 @@ struct Resolution {
 // (bytewise) wins. nullopt when nothing matches.
 std::optional<Resolution> resolve_model(const ModelCatalog& catalog, std::string_view id);
 
+// The ids other than `key` that resolve to it with the exact case: its catalog public names and its bare
+// model id when the provider preference picks it. Sorted, without duplicates; empty for an unknown key.
+std::vector<std::string> aliases_of(const ModelCatalog& catalog, std::string_view key);
+
 }  // namespace rally::scoring

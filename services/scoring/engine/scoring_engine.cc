@@ -45,6 +45,7 @@ Error model_not_found(std::string_view model_id) {
 std::string data_source_of(const ModelRecord& record, const ModelInputs& inputs) {
   std::string source = record.data_source;
   if (inputs.performance_source == PerformanceSource::kMeasured) source += "+measured";
+  if (inputs.arena_rating) source += "+arena";
   return source;
 }
 
@@ -175,6 +176,7 @@ Result<v1::ModelScore> ScoringEngine::score(const Resolved& model, const v1::Sco
     *update.mutable_score() = score;
     if (replaced.value()) update.set_previous_overall_score(*replaced.value());
     *update.mutable_timestamp() = timestamp(now);
+    for (std::string& alias : aliases_of(*model.catalog, key)) update.add_model_aliases(std::move(alias));
     announce_(update);
   }
   score.set_model_id(model.requested);

@@ -186,6 +186,21 @@ TEST_CASE("Catalog models are always present and resolvable by public name") {
   CHECK(r->record->key == "rally/in-house");
 }
 
+TEST_CASE("A model's aliases are the other ids that resolve to it") {
+  ModelCatalog c = parse_models_dev(kSmallDocument).value();
+  merge_catalog(c, {{.name = "gpt-4o-prod", .provider = "openai", .upstream_model_id = "gpt-4o"},
+                    {.name = "fast", .provider = "openai", .upstream_model_id = "gpt-4o"}});
+  CHECK(aliases_of(c, "openai/gpt-4o") == std::vector<std::string>{"fast", "gpt-4o", "gpt-4o-prod"});
+  // Provider preference sends the bare id elsewhere: no alias.
+  CHECK(aliases_of(c, "azure/gpt-4o").empty());
+  // A model id holding a slash is an alias of the only provider that has it.
+  CHECK(aliases_of(c, "groq/openai/gpt-oss-120b") == std::vector<std::string>{"openai/gpt-oss-120b"});
+  // Only the exact case: "SHARED-MODEL" reaches 302ai's model, but clients never see it as an alias.
+  CHECK(aliases_of(c, "302ai/Shared-Model") == std::vector<std::string>{"Shared-Model"});
+  CHECK(aliases_of(c, "groq/shared-model") == std::vector<std::string>{"shared-model"});
+  CHECK(aliases_of(c, "nobody/nothing").empty());
+}
+
 TEST_CASE("The committed models.dev snapshot") {
   const ModelCatalog& c = snapshot();
   CHECK(c.provider_count == 144);

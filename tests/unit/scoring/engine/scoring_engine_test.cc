@@ -117,6 +117,9 @@ TEST_CASE("a calculation resolves the id, stores the score and announces it", "[
         24 * 3600);
   REQUIRE(f.announced.size() == 1);
   CHECK(f.announced[0].score().model_id() == "openai/gpt-4o");  // announced under its key
+  // ... with the other ids a watcher may have subscribed by.
+  CHECK(std::vector<std::string>(f.announced[0].model_aliases().begin(),
+                                 f.announced[0].model_aliases().end()) == std::vector<std::string>{"gpt-4o"});
   CHECK_FALSE(f.announced[0].has_previous_overall_score());
 
   const auto stored = f.scores.current("openai/gpt-4o");
