@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
+#include <set>
 #include <utility>
 
 #include "services/scoring/domain/score_calculator.h"
@@ -76,6 +78,16 @@ ScoreCategory category_of(v1::ScoreCategory category) {
   }
 }
 
+// What subscribers see differs: the rounded overall score, a rounded component, or the name.
+bool visibly_changed(const v1::ModelScore& before, const v1::ModelScore& after) {
+  const v1::ScoreComponents& a = before.components();
+  const v1::ScoreComponents& b = after.components();
+  return before.overall_score() != after.overall_score() || before.score_suffix() != after.score_suffix() ||
+         before.model_name() != after.model_name() || a.speed_score() != b.speed_score() ||
+         a.efficiency_score() != b.efficiency_score() || a.cost_score() != b.cost_score() ||
+         a.capability_score() != b.capability_score() || a.recency_score() != b.recency_score();
+}
+
 std::string new_batch_id() {
   thread_local std::mt19937_64 random{std::random_device{}()};
   return "batch_" + std::to_string(random() >> 1);
@@ -101,16 +113,42 @@ std::shared_ptr<const ModelCatalog> ScoringEngine::catalog() const {
   return catalog_;
 }
 
-Result<ScoringEngine::Resolved> ScoringEngine::resolve(std::string_view model_id) const {
+void ScoringEngine::set_catalog_refresher(CatalogRefresher refresher) {
+  std::lock_guard lock(catalog_mutex_);
+  refresher_ = std::move(refresher);
+}
+
+std::optional<ScoringEngine::Resolved> ScoringEngine::find(std::string_view model_id) const {
   std::shared_ptr<const ModelCatalog> models = catalog();
-  if (models == nullptr) return model_not_found(model_id);
+  if (models == nullptr) return std::nullopt;
   const std::optional<Resolution> resolution = resolve_model(*models, model_id);
-  if (!resolution) return model_not_found(model_id);
+  if (!resolution) return std::nullopt;
   return Resolved{std::string(model_id), resolution->record, std::move(models)};
 }
 
-Result<v1::ModelScore> ScoringEngine::score(const Resolved& model, const v1::ScoringOptions& options,
-                                            bool force, const std::string& reason) {
+Result<ScoringEngine::Resolved> ScoringEngine::resolve(std::string_view model_id) const {
+  if (std::optional<Resolved> found = find(model_id)) return std::move(*found);
+  CatalogRefresher refresher;
+  {
+    std::lock_guard lock(catalog_mutex_);
+    refresher = refresher_;
+  }
+  // A model models.dev added since the last sync: one fresh look (the refresher bounds how often).
+  if (!model_id.empty() && refresher) {
+    Result<bool> refreshed = refresher();
+    if (!refreshed.ok()) {
+      Error error = refreshed.error();
+      error.details.emplace_back("model_id", std::string(model_id));
+      return error;
+    }
+    if (refreshed.value()) {
+      if (std::optional<Resolved> found = find(model_id)) return std::move(*found);
+    }
+  }
+  return model_not_found(model_id);
+}
+
+Result<NormalizedWeights> ScoringEngine::weights_for(const v1::ScoringOptions& options) {
   const std::string config_name =
       options.config_name().empty() ? std::string(kDefaultConfiguration) : options.config_name();
   Result<v1::ScoringConfiguration> configuration = stores_.configurations.get(config_name);
@@ -132,14 +170,19 @@ Result<v1::ModelScore> ScoringEngine::score(const Resolved& model, const v1::Sco
     }
     return error;
   }
+  return weights;
+}
 
-  const std::chrono::system_clock::time_point now = clock_();
-  const std::string& key = model.record->key;
+Result<v1::ModelScore> ScoringEngine::score(const Resolved& model, const v1::ScoringOptions& options,
+                                            bool force, const std::string& reason) {
+  Result<NormalizedWeights> weights = weights_for(options);
+  if (!weights.ok()) return weights.error();
+
   if (!force) {
-    Result<std::optional<v1::ModelScore>> stored = stores_.scores.current(key);
+    Result<std::optional<v1::ModelScore>> stored = stores_.scores.current(model.record->key);
     if (!stored.ok()) return stored.error();
     // A stored score answers while it is valid and was computed with the same weights and algorithm.
-    if (stored.value() && now < time_point(stored.value()->valid_until()) &&
+    if (stored.value() && clock_() < time_point(stored.value()->valid_until()) &&
         stored.value()->algorithm_version() == kAlgorithmVersion &&
         weights_of(stored.value()->weights()) == weights->weights) {
       v1::ModelScore cached = std::move(*stored.value());
@@ -148,13 +191,25 @@ Result<v1::ModelScore> ScoringEngine::score(const Resolved& model, const v1::Sco
       return cached;
     }
   }
+  Result<ScoreChange> change = store_new_score(model, weights.value(), reason);
+  if (!change.ok()) return change.error();
+  announce(model, change.value());
+  v1::ModelScore score = std::move(change->score);
+  score.set_model_id(model.requested);
+  return score;
+}
 
+Result<ScoringEngine::ScoreChange> ScoringEngine::store_new_score(const Resolved& model,
+                                                                  const NormalizedWeights& weights,
+                                                                  const std::string& reason) {
+  const std::chrono::system_clock::time_point now = clock_();
   const ModelInputs& inputs = model.record->inputs;
   const auto reference = std::chrono::floor<std::chrono::seconds>(now);
-  const ScoreResult result = calculate_score(inputs, weights.value(), reference);
+  const ScoreResult result = calculate_score(inputs, weights, reference);
 
-  v1::ModelScore score;
-  score.set_model_id(key);
+  ScoreChange change;
+  v1::ModelScore& score = change.score;
+  score.set_model_id(model.record->key);
   score.set_model_name(model.record->name);
   score.set_overall_score(result.rounded_overall);
   score.set_score_suffix(result.score_suffix);
@@ -171,16 +226,62 @@ Result<v1::ModelScore> ScoringEngine::score(const Resolved& model, const v1::Sco
 
   Result<std::optional<double>> replaced = stores_.scores.save(score);
   if (!replaced.ok()) return replaced.error();
-  if (announce_) {
-    v1::ScoreUpdate update;
-    *update.mutable_score() = score;
-    if (replaced.value()) update.set_previous_overall_score(*replaced.value());
-    *update.mutable_timestamp() = timestamp(now);
-    for (std::string& alias : aliases_of(*model.catalog, key)) update.add_model_aliases(std::move(alias));
-    announce_(update);
+  change.previous_overall = replaced.value();
+  return change;
+}
+
+void ScoringEngine::announce(const Resolved& model, const ScoreChange& change) const {
+  if (!announce_) return;
+  v1::ScoreUpdate update;
+  *update.mutable_score() = change.score;
+  if (change.previous_overall) update.set_previous_overall_score(*change.previous_overall);
+  *update.mutable_timestamp() = change.score.last_calculated();
+  for (std::string& alias : aliases_of(*model.catalog, model.record->key)) {
+    update.add_model_aliases(std::move(alias));
   }
-  score.set_model_id(model.requested);
-  return score;
+  announce_(update);
+}
+
+Result<RecalculationSummary> ScoringEngine::recalculate_all(const std::string& reason) {
+  const std::shared_ptr<const ModelCatalog> models = catalog();
+  Result<std::vector<v1::ModelScore>> stored = stores_.scores.all_current();
+  if (!stored.ok()) return stored.error();
+  std::map<std::string, const v1::ModelScore*, std::less<>> stored_by_key;
+  for (const v1::ModelScore& score : stored.value()) stored_by_key.emplace(score.model_id(), &score);
+  // Stored scores keep the weights they were computed with; the suite's own models are always scored,
+  // first with the default configuration.
+  std::set<std::string, std::less<>> keys;
+  for (const auto& [key, score] : stored_by_key) keys.insert(key);
+  if (models != nullptr) {
+    for (const auto& [name, key] : models->aliases) keys.insert(key);
+  }
+
+  RecalculationSummary summary;
+  std::optional<Result<NormalizedWeights>> default_weights;
+  for (const std::string& key : keys) {
+    const std::optional<Resolved> model = find(key);
+    if (!model || model->record->key != key) {  // gone from the catalog: its last score stays
+      ++summary.skipped;
+      continue;
+    }
+    const auto stored_score = stored_by_key.find(key);
+    NormalizedWeights weights;
+    if (stored_score != stored_by_key.end()) {
+      weights = {weights_of(stored_score->second->weights()), stored_score->second->weights_normalized()};
+    } else {
+      if (!default_weights) default_weights = weights_for(v1::ScoringOptions());
+      if (!default_weights->ok()) return default_weights->error();
+      weights = default_weights->value();
+    }
+    Result<ScoreChange> change = store_new_score(*model, weights, reason);
+    if (!change.ok()) return change.error();
+    ++summary.recalculated;
+    if (stored_score == stored_by_key.end() || visibly_changed(*stored_score->second, change->score)) {
+      announce(*model, change.value());
+      ++summary.changed;
+    }
+  }
+  return summary;
 }
 
 Result<v1::ModelScore> ScoringEngine::calculate(const v1::CalculateScoreRequest& request) {

@@ -10,15 +10,24 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "rally/v1/scoring.pb.h"
 #include "services/common/errors.h"
 #include "services/scoring/domain/model_catalog.h"
+#include "services/scoring/domain/score_weights.h"
 #include "services/scoring/storage/score_store.h"
 
 namespace rally::scoring {
+
+// What one scheduled recalculation did.
+struct RecalculationSummary {
+  std::size_t recalculated = 0;  // scores computed and stored again
+  std::size_t changed = 0;       // of those, announced: new, or different to a subscriber's eye
+  std::size_t skipped = 0;       // stored scores of models no longer in the catalog (kept as they are)
+};
 
 struct EngineSettings {
   // How long a stored score is returned without recalculating. RALLY_SCORING_SCORE_TTL
@@ -43,6 +52,12 @@ class ScoringEngine {
 
   void set_catalog(std::shared_ptr<const ModelCatalog> catalog);
   std::shared_ptr<const ModelCatalog> catalog() const;
+
+  // Asked when a request names a model the catalog lacks: true when it installed a newer catalog (then the
+  // id is looked up again), an error (kApiTimeout: models.dev did not answer in time) that the request
+  // answers with. It bounds how often it really fetches.
+  using CatalogRefresher = std::function<common::Result<bool>()>;
+  void set_catalog_refresher(CatalogRefresher refresher);
 
   // kModelNotFound for an id the catalog cannot resolve; kInvalidRequest for an unknown or disabled
   // configuration or bad weights; kDatabaseError.
@@ -77,16 +92,36 @@ class ScoringEngine {
   // Recomputes the stored score from its stored inputs: the hash, the components and the overall score.
   common::Result<v1::ValidateScoreResponse> validate(const v1::ValidateScoreRequest& request);
 
+  // The scheduled recalculation: every stored score again from the current catalog with the weights it
+  // was computed with, and every model of the suite's catalog (public names) with the default
+  // configuration. All are stored (history rows with `reason`); only new scores and scores whose rounded
+  // values or name changed are announced. kDatabaseError stops it.
+  common::Result<RecalculationSummary> recalculate_all(const std::string& reason);
+
  private:
   struct Resolved {
     std::string requested;  // the id as asked
     const ModelRecord* record = nullptr;
     std::shared_ptr<const ModelCatalog> catalog;  // keeps `record` alive
   };
+  struct ScoreChange {
+    v1::ModelScore score;                    // as stored, under the model's key
+    std::optional<double> previous_overall;  // the overall score it replaced
+  };
+
+  // In the current catalog, without refreshing it.
+  std::optional<Resolved> find(std::string_view model_id) const;
+  // find(), then once more after the refresher installed a newer catalog.
   common::Result<Resolved> resolve(std::string_view model_id) const;
+  // The named configuration's weights with the options' overrides; kInvalidRequest naming the field.
+  common::Result<NormalizedWeights> weights_for(const v1::ScoringOptions& options);
   // The stored score while valid for these weights (unless `force`), else a new one, stored and announced.
   common::Result<v1::ModelScore> score(const Resolved& model, const v1::ScoringOptions& options, bool force,
                                        const std::string& reason);
+  // Calculates and stores a new score (and its history row); announces nothing.
+  common::Result<ScoreChange> store_new_score(const Resolved& model, const NormalizedWeights& weights,
+                                              const std::string& reason);
+  void announce(const Resolved& model, const ScoreChange& change) const;
 
   Stores stores_;
   const EngineSettings settings_;
@@ -94,6 +129,7 @@ class ScoringEngine {
   const Announce announce_;
   mutable std::mutex catalog_mutex_;
   std::shared_ptr<const ModelCatalog> catalog_;
+  CatalogRefresher refresher_;
 };
 
 }  // namespace rally::scoring

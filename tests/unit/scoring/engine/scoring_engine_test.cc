@@ -369,5 +369,90 @@ TEST_CASE("names get their suffix, an old one replaced", "[scoring][engine]") {
   CHECK(updated.results().at("Llama-2") == "Llama-2 (SC:6.9)");
 }
 
+TEST_CASE("the scheduled recalculation stores every score again and announces only changes",
+          "[scoring][engine]") {
+  EngineFixture f;
+  f.calculate("gpt-4o");
+  v1::CalculateScoreRequest weighted;
+  weighted.set_model_id("anthropic/claude-sonnet-4-5");
+  weighted.mutable_configuration()->mutable_weights()->set_response_speed(1.0);
+  const v1::ModelScore claude = f.engine->calculate(weighted).value();
+  REQUIRE(f.announced.size() == 2);
+
+  // Same inputs an hour later: stored again (new hash: a new reference time), nothing announced.
+  f.now += 1h;
+  RecalculationSummary summary = f.engine->recalculate_all("scheduled").value();
+  CHECK(summary.recalculated == 2);
+  CHECK(summary.changed == 0);
+  CHECK(f.announced.size() == 2);
+  const v1::ModelScore again = f.engine->get("anthropic/claude-sonnet-4-5").value();
+  CHECK(again.calculation_hash() != claude.calculation_hash());
+  CHECK(again.recalc_reason() == "scheduled");
+  CHECK(again.weights().response_speed() == claude.weights().response_speed());  // its own weights kept
+
+  // gpt-4o gains an arena rating, the suite's catalog adds a model, claude leaves the catalog.
+  ModelCatalog next = parse_models_dev(kModels).value();
+  next.models.erase("anthropic/claude-sonnet-4-5");
+  merge_catalog(next, {{.name = "llama-small", .provider = "groq", .upstream_model_id = "llama-3.1-8b"}});
+  next.models.at("openai/gpt-4o").inputs.arena_rating = 1600;
+  f.engine->set_catalog(std::make_shared<const ModelCatalog>(std::move(next)));
+  f.now += 1h;
+  summary = f.engine->recalculate_all("scheduled").value();
+  CHECK(summary.recalculated == 2);  // gpt-4o and the catalog's llama
+  CHECK(summary.skipped == 1);       // claude: its last score stays
+  CHECK(summary.changed == 2);
+  REQUIRE(f.announced.size() == 4);
+  CHECK(f.announced[2].score().model_id() == "groq/llama-3.1-8b");
+  CHECK_FALSE(f.announced[2].has_previous_overall_score());
+  CHECK(std::vector<std::string>(f.announced[2].model_aliases().begin(),
+                                 f.announced[2].model_aliases().end()) ==
+        std::vector<std::string>{"llama-3.1-8b", "llama-small"});
+  CHECK(f.announced[3].score().model_id() == "openai/gpt-4o");
+  CHECK(f.announced[3].score().data_source() == "models.dev+arena");
+  CHECK(f.announced[3].score().components().capability_score() >
+        f.announced[0].score().components().capability_score());
+  CHECK(f.announced[3].previous_overall_score() == f.announced[0].score().overall_score());
+  CHECK(f.engine->get("anthropic/claude-sonnet-4-5").ok() == false);  // not resolvable any more...
+  CHECK(f.scores.current("anthropic/claude-sonnet-4-5").value());     // ...but kept
+}
+
+TEST_CASE("an unknown model asks the refresher once, which may find it or time out", "[scoring][engine]") {
+  EngineFixture f;
+  int refreshes = 0;
+  common::Result<bool> answer = false;
+  f.engine->set_catalog_refresher([&] {
+    ++refreshes;
+    return answer;
+  });
+  f.calculate("gpt-4o");
+  CHECK(refreshes == 0);  // known models never wait on models.dev
+
+  v1::CalculateScoreRequest request;
+  request.set_model_id("openai/gpt-5");
+  auto result = f.engine->calculate(request);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().code == ErrorCode::kModelNotFound);
+  CHECK(refreshes == 1);
+
+  answer = common::Error(ErrorCode::kApiTimeout, "models.dev did not answer within 3000 ms");
+  result = f.engine->calculate(request);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().code == ErrorCode::kApiTimeout);
+  CHECK(detail(result.error(), "model_id") == "openai/gpt-5");
+
+  // The refresher installs a catalog that has it.
+  f.engine->set_catalog_refresher([&] {
+    ++refreshes;
+    ModelCatalog next = parse_models_dev(kModels).value();
+    merge_catalog(next, {{.name = "gpt-5", .provider = "openai", .input_usd_per_1m_tokens = 1.25}});
+    f.engine->set_catalog(std::make_shared<const ModelCatalog>(std::move(next)));
+    return common::Result<bool>(true);
+  });
+  const v1::ModelScore score = f.calculate("openai/gpt-5");
+  CHECK(score.model_id() == "openai/gpt-5");
+  CHECK(score.data_source() == "catalog");
+  CHECK(refreshes == 3);
+}
+
 }  // namespace
 }  // namespace rally::scoring
