@@ -57,7 +57,7 @@ class ServiceRuntime {
             "rally_dependency_up", "1 when the service can reach the dependency, else 0", {"dependency"})),
         serving_(metrics::Registry::global().gauge("rally_serving",
                                                    "1 while the service reports SERVING to health checks")) {
-    ServiceContext context{config, postgres_, redis_, metrics::Registry::global(), owned_};
+    ServiceContext context{config, postgres_, redis_, metrics::Registry::global(), owned_, on_drain_};
     handlers_ = service.make_services(context);
     for (const std::string& key : config.unread_file_keys()) {
       spdlog::warn("config file key {} is not used by {}", key, service.name);
@@ -113,6 +113,7 @@ class ServiceRuntime {
                    signal_number == SIGTERM ? "SIGTERM" : "SIGINT", settings_.drain_timeout.count());
     }
     monitor_.reset();
+    for (const std::function<void()>& hook : on_drain_) hook();
     // Load balancers see NOT_SERVING at once; calls still in flight get the drain period, then are cancelled.
     server_->GetHealthCheckService()->Shutdown();
     server_->Shutdown(std::chrono::system_clock::now() + settings_.drain_timeout);
@@ -170,6 +171,7 @@ class ServiceRuntime {
   metrics::Family<metrics::Gauge>& dependency_up_;
   metrics::Family<metrics::Gauge>& serving_;
   std::vector<std::shared_ptr<void>> owned_;
+  std::vector<std::function<void()>> on_drain_;
   std::vector<std::unique_ptr<grpc::Service>> handlers_;
   std::optional<metrics::MetricsHttpServer> metrics_server_;
   std::unique_ptr<grpc::Server> server_;

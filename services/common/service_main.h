@@ -30,6 +30,9 @@ struct ServiceContext {
   metrics::Registry& metrics;
   // What own() keeps; destroyed last owned first, after the handlers and before PostgreSQL and Redis.
   std::vector<std::shared_ptr<void>>& owned;
+  // Run when the drain starts, before the server stops taking calls: a service ends its open-ended
+  // streams here, so they do not hold the stop for the whole drain period.
+  std::vector<std::function<void()>>& on_drain;
 
   // Keeps `resource` (an engine, a store, a client the handlers use by reference) alive as long as the
   // handlers need it, and returns it.

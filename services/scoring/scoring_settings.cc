@@ -19,6 +19,14 @@ ScoringSettings ScoringSettings::from(const common::ConfigSource& config) {
       config.get_int("RALLY_SCORING_DB_QUEUE", static_cast<std::int64_t>(settings.db_queue), 1, 1'000'000));
   settings.statement_timeout = config.get_duration("RALLY_SCORING_STATEMENT_TIMEOUT",
                                                    settings.statement_timeout, milliseconds(10), kHour);
+  settings.llm_proxy = config.get_host_port("RALLY_LLM_PROXY_ADDR", settings.llm_proxy.to_string());
+  settings.arena = config.get_host_port("RALLY_ARENA_ADDR", settings.arena.to_string());
+  settings.sources_timeout = config.get_duration("RALLY_SCORING_SOURCES_TIMEOUT", settings.sources_timeout,
+                                                 milliseconds(10), milliseconds(60'000));
+  settings.recalc_interval = config.get_duration("RALLY_SCORING_RECALC_INTERVAL", settings.recalc_interval,
+                                                 milliseconds(0), kHour * 24 * 7);
+  settings.watch_queue = static_cast<std::size_t>(config.get_int(
+      "RALLY_SCORING_WATCH_QUEUE", static_cast<std::int64_t>(settings.watch_queue), 1, 1'000'000));
   return settings;
 }
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <string>
 
+#include "services/common/config.h"
 #include "services/scoring/engine/scoring_engine.h"
 
 namespace rally::common {
@@ -28,6 +29,17 @@ struct ScoringSettings {
   std::size_t db_queue = 10000;
   // Per statement. RALLY_SCORING_STATEMENT_TIMEOUT
   std::chrono::milliseconds statement_timeout{5000};
+
+  // Where the suite's catalog and measurements (RALLY_LLM_PROXY_ADDR) and the arena's ratings
+  // (RALLY_ARENA_ADDR) are read, with this deadline per call. RALLY_SCORING_SOURCES_TIMEOUT
+  common::HostPort llm_proxy{"127.0.0.1", 50051};
+  common::HostPort arena{"127.0.0.1", 50052};
+  std::chrono::milliseconds sources_timeout{2000};
+  // Between scheduled recalculations (which also re-read the sources); 0 turns them off.
+  // RALLY_SCORING_RECALC_INTERVAL
+  std::chrono::milliseconds recalc_interval{std::chrono::hours(1)};
+  // Updates a WatchScores stream may have waiting before it is ended as too slow. RALLY_SCORING_WATCH_QUEUE
+  std::size_t watch_queue = 1000;
 
   // Throws common::ConfigError naming the first bad key.
   static ScoringSettings from(const common::ConfigSource& config);

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/integration/simulator_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
 #include "tests/support/temporary_directory.h"
@@ -118,8 +119,8 @@ struct StackOptions {
   std::map<std::string, std::string> extra_env;
   // Also start rally-arena (between the llm-proxy and the gateway), sharing the database and Redis.
   bool arena = false;
-  // Also start rally-scoring (with the committed models.dev snapshot); tests wait for it through the
-  // gateway (scoring_ready) since the scoring routes need a token.
+  // Also start rally-scoring (with the committed models.dev snapshot, no scheduled recalculation, no
+  // models.dev sync); tests wait for it through the gateway since the scoring routes need a token.
   bool scoring = false;
 };
 
@@ -165,6 +166,10 @@ class LlmStack {
       env.try_emplace("RALLY_SCORING_METRICS_ADDR", "127.0.0.1:" + std::to_string(free_port()));
       env.try_emplace("RALLY_SCORING_MODELS_DEV_FILE",
                       RALLY_SOURCE_DIR "/deploy/data/models-dev-snapshot.json");
+      // No scheduled recalculation (it would store and announce scores no test asked for) and no
+      // models.dev sync (no internet), unless a test sets them.
+      env.try_emplace("RALLY_SCORING_RECALC_INTERVAL", "0s");
+      env.try_emplace("RALLY_SCORING_MODELS_DEV_URL", "");
       processes_.emplace_back("scoring", ChildProcess({RALLY_SCORING_BIN}, env, logs_.file("scoring.log")));
     }
 
@@ -284,21 +289,9 @@ class LlmStack {
  private:
   void start_simulator() {
     const std::string port_file = logs_.file("simulator.port");
-    std::map<std::string, std::string> env{
-        {"RALLY_SIMULATOR_ADDR", "127.0.0.1:0"},
-        {"RALLY_SIMULATOR_PORT_FILE", port_file},
-        {"RALLY_SIMULATOR_TTFT", "0ms"},
-        {"RALLY_SIMULATOR_TOKENS_PER_SECOND", "0"},
-    };
-    processes_.emplace_back("simulator",
-                            ChildProcess({RALLY_LLM_SIMULATOR_BIN}, env, logs_.file("simulator.log")));
-    ChildProcess& simulator = processes_.back().second;
-    const bool listening =
-        wait_until([&] { return std::filesystem::exists(port_file) || !simulator.running(); }, 10s);
-    INFO(simulator.read_log());
-    REQUIRE(listening);
-    REQUIRE(simulator.running());
-    simulator_port_ = std::stoi(read_file(port_file));
+    processes_.emplace_back("simulator", ChildProcess({RALLY_LLM_SIMULATOR_BIN}, simulator_env(port_file),
+                                                      logs_.file("simulator.log")));
+    simulator_port_ = wait_for_simulator_port(processes_.back().second, port_file);
   }
 
   int add_gateway_process(const std::string& name) {

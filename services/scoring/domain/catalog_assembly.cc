@@ -15,11 +15,19 @@ struct KeyInputs {
 
 }  // namespace
 
-bool usable(const MeasuredPerformance& measured) {
-  return measured.completed_requests >= kMinMeasuredRequests &&
-         std::isfinite(measured.time_to_first_token_ms) && measured.time_to_first_token_ms > 0 &&
-         std::isfinite(measured.tokens_per_second) && measured.tokens_per_second > 0 &&
-         std::isfinite(measured.error_rate) && measured.error_rate >= 0 && measured.error_rate <= 1;
+bool apply_measurement(ModelInputs& inputs, const MeasuredPerformance& measured) {
+  if (measured.completed_requests < kMinMeasuredRequests) return false;
+  const auto positive = [](double value) { return std::isfinite(value) && value > 0; };
+  const bool ttft = positive(measured.time_to_first_token_ms);
+  const bool throughput = positive(measured.tokens_per_second);
+  const bool errors =
+      std::isfinite(measured.error_rate) && measured.error_rate >= 0 && measured.error_rate <= 1;
+  if (!ttft && !throughput && !errors) return false;
+  if (ttft) inputs.time_to_first_token_ms = measured.time_to_first_token_ms;
+  if (throughput) inputs.tokens_per_second = measured.tokens_per_second;
+  if (errors) inputs.error_rate = measured.error_rate;
+  inputs.performance_source = PerformanceSource::kMeasured;
+  return true;
 }
 
 ModelCatalog assemble_catalog(ModelCatalog models_dev, const ScoringSources& sources) {
@@ -32,7 +40,7 @@ ModelCatalog assemble_catalog(ModelCatalog models_dev, const ScoringSources& sou
     if (alias == catalog.aliases.end()) continue;
     KeyInputs& inputs = by_key[alias->second];
     if (const auto found = sources.measured.find(model.name);
-        found != sources.measured.end() && usable(found->second) &&
+        found != sources.measured.end() && found->second.completed_requests >= kMinMeasuredRequests &&
         (!inputs.measured || found->second.completed_requests > inputs.measured->completed_requests)) {
       inputs.measured = found->second;
     }
@@ -47,12 +55,7 @@ ModelCatalog assemble_catalog(ModelCatalog models_dev, const ScoringSources& sou
     const auto record = catalog.models.find(key);
     if (record == catalog.models.end()) continue;
     ModelInputs& model = record->second.inputs;
-    if (inputs.measured) {
-      model.time_to_first_token_ms = inputs.measured->time_to_first_token_ms;
-      model.tokens_per_second = inputs.measured->tokens_per_second;
-      model.error_rate = inputs.measured->error_rate;
-      model.performance_source = PerformanceSource::kMeasured;
-    }
+    if (inputs.measured) apply_measurement(model, *inputs.measured);
     if (inputs.arena) model.arena_rating = inputs.arena->rating;
   }
   return catalog;

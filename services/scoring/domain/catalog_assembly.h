@@ -13,7 +13,8 @@
 
 namespace rally::scoring {
 
-// One catalog model's statistics over the llm-proxy's window (rally.v1.ModelUsageStats).
+// One catalog model's statistics over the llm-proxy's window (rally.v1.ModelUsageStats). A figure the
+// llm-proxy could not measure is 0: time to first token exists only for streamed requests.
 struct MeasuredPerformance {
   std::uint64_t completed_requests = 0;  // requests the caller did not cancel
   double time_to_first_token_ms = 0;     // p50
@@ -23,6 +24,11 @@ struct MeasuredPerformance {
 
 // With fewer completed requests the measurement is noise: the documented defaults stand.
 inline constexpr std::uint64_t kMinMeasuredRequests = 5;
+
+// Puts the measured figures into `inputs`, each one that is usable (finite; speeds positive; an error rate
+// in [0, 1]), leaving the defaults for the others, and marks the performance measured. Changes nothing and
+// returns false with fewer than kMinMeasuredRequests requests or no usable figure.
+bool apply_measurement(ModelInputs& inputs, const MeasuredPerformance& measured);
 
 // One catalog model's place in the arena.
 struct ArenaStanding {
@@ -39,13 +45,9 @@ struct ScoringSources {
   std::map<std::string, ArenaStanding, std::less<>> arena;           // by catalog public name
 };
 
-// True when every field is usable (finite, positive speed figures, an error rate in [0, 1]) and there
-// were at least kMinMeasuredRequests requests.
-bool usable(const MeasuredPerformance& measured);
-
 // models.dev's catalog with the suite's models merged in (merge_catalog), then, for each catalog model, its
-// usable measurement as the performance inputs and its arena rating (with at least kMinArenaVotes votes) in
-// the capability input. When several public names share one model, the measurement with the most completed
+// measurement (apply_measurement) and its arena rating (with at least kMinArenaVotes votes) in the
+// capability input. When several public names share one model, the measurement with the most completed
 // requests and the rating with the most votes win.
 ModelCatalog assemble_catalog(ModelCatalog models_dev, const ScoringSources& sources);
 

@@ -13,6 +13,9 @@
 #include "services/common/redis_client.h"
 #include "services/common/rpc_observer.h"
 #include "services/common/service_main.h"
+#include "services/scoring/rpc/score_scheduler.h"
+#include "services/scoring/rpc/score_watchers.h"
+#include "services/scoring/rpc/scoring_sources.h"
 #include "services/scoring/scoring_settings.h"
 #include "services/scoring/storage/pg_score_store.h"
 
@@ -30,7 +33,7 @@ grpc::Status busy() {
 }
 
 // The models.dev document at `path`; an unreadable or invalid one stops the service at start.
-std::shared_ptr<const ModelCatalog> load_catalog(const std::string& path) {
+ModelCatalog load_catalog(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw common::ConfigError("RALLY_SCORING_MODELS_DEV_FILE", "cannot read " + path);
   std::ostringstream text;
@@ -43,14 +46,19 @@ std::shared_ptr<const ModelCatalog> load_catalog(const std::string& path) {
                catalog->models.size(), catalog->provider_count, path,
                catalog->source_commit.empty() ? "unknown" : catalog->source_commit,
                catalog->retrieved.empty() ? "unknown" : catalog->retrieved);
-  return std::make_shared<const ModelCatalog>(std::move(catalog.value()));
+  return std::move(catalog.value());
 }
 
 }  // namespace
 
 ScoringService::ScoringService(ScoringEngine& engine, common::BlockingExecutor& requests,
-                               common::BlockingExecutor& batches)
-    : engine_(engine), requests_(requests), batches_(batches) {}
+                               common::BlockingExecutor& batches, ScoreWatchers& watchers)
+    : engine_(engine), requests_(requests), batches_(batches), watchers_(watchers) {}
+
+grpc::ServerWriteReactor<v1::ScoreUpdate>* ScoringService::WatchScores(
+    grpc::CallbackServerContext*, const v1::WatchScoresRequest* request) {
+  return watchers_.watch(*request);
+}
 
 template <typename Response, typename Work>
 grpc::ServerUnaryReactor* ScoringService::run(grpc::CallbackServerContext* context, Response* response,
@@ -181,6 +189,7 @@ void ScoringService::resume_unfinished_batches() {
 
 std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& context) {
   const ScoringSettings settings = ScoringSettings::from(context.config);
+  ModelCatalog models_dev = load_catalog(settings.models_dev_file);
   common::pg::StoreSettings store_settings;
   store_settings.statement_timeout = settings.statement_timeout;
   ScoreStore& scores = context.own(std::make_unique<PgScoreStore>(context.postgres, store_settings));
@@ -190,8 +199,8 @@ std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& cont
 
   common::RedisClient& redis = context.redis;
   ScoringEngine& engine = context.own(std::make_unique<ScoringEngine>(
-      ScoringEngine::Stores{scores, configurations, batches}, load_catalog(settings.models_dev_file),
-      settings.engine, [] { return std::chrono::system_clock::now(); },
+      ScoringEngine::Stores{scores, configurations, batches}, nullptr, settings.engine,
+      [] { return std::chrono::system_clock::now(); },
       [&redis](const v1::ScoreUpdate& update) {
         try {
           redis.publish(kScoreUpdatesChannel, update.SerializeAsString());
@@ -200,11 +209,22 @@ std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& cont
                        error.what());
         }
       }));
+  SourceReader& sources = context.own(std::make_unique<SourceReader>(
+      grpc::CreateChannel(settings.llm_proxy.to_string(), grpc::InsecureChannelCredentials()),
+      grpc::CreateChannel(settings.arena.to_string(), grpc::InsecureChannelCredentials()),
+      settings.sources_timeout));
+  // After the engine and the reader: destroyed before them, its thread stops first.
+  context.own(
+      std::make_unique<ScoreScheduler>(engine, sources, std::move(models_dev),
+                                       ScoreScheduler::Settings{.interval = settings.recalc_interval}));
+  ScoreWatchers& watchers = context.own(std::make_unique<ScoreWatchers>(
+      common::RedisSettings::from(context.config), std::string(kScoreUpdatesChannel), settings.watch_queue));
+  context.on_drain.emplace_back([&watchers] { watchers.end_all(); });
   // Executors after the engine: owned last, destroyed first, so their work ends while the engine exists.
   common::BlockingExecutor& requests =
       context.own(std::make_unique<common::BlockingExecutor>(settings.db_threads, settings.db_queue));
   common::BlockingExecutor& batch_thread = context.own(std::make_unique<common::BlockingExecutor>(1, 1000));
-  auto service = std::make_unique<ScoringService>(engine, requests, batch_thread);
+  auto service = std::make_unique<ScoringService>(engine, requests, batch_thread, watchers);
   service->resume_unfinished_batches();
   return service;
 }

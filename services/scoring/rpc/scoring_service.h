@@ -17,11 +17,13 @@ struct ServiceContext;
 
 namespace rally::scoring {
 
+class ScoreWatchers;
+
 class ScoringService final : public v1::Scoring::CallbackService {
  public:
   // The engine and executors must outlive the service.
-  ScoringService(ScoringEngine& engine, common::BlockingExecutor& requests,
-                 common::BlockingExecutor& batches);
+  ScoringService(ScoringEngine& engine, common::BlockingExecutor& requests, common::BlockingExecutor& batches,
+                 ScoreWatchers& watchers);
 
   grpc::ServerUnaryReactor* CalculateScore(grpc::CallbackServerContext* context,
                                            const v1::CalculateScoreRequest* request,
@@ -58,6 +60,9 @@ class ScoringService final : public v1::Scoring::CallbackService {
                                           const v1::ValidateScoreRequest* request,
                                           v1::ValidateScoreResponse* response) override;
 
+  grpc::ServerWriteReactor<v1::ScoreUpdate>* WatchScores(grpc::CallbackServerContext* context,
+                                                         const v1::WatchScoresRequest* request) override;
+
   // Resumes the batches a stop left processing (on the batch thread).
   void resume_unfinished_batches();
 
@@ -69,6 +74,7 @@ class ScoringService final : public v1::Scoring::CallbackService {
   ScoringEngine& engine_;
   common::BlockingExecutor& requests_;
   common::BlockingExecutor& batches_;
+  ScoreWatchers& watchers_;
 };
 
 // Builds the stores, loads the models.dev document, and makes the service (service_main's make_services).

@@ -25,17 +25,39 @@ MeasuredPerformance measured(std::uint64_t completed, double ttft_ms, double tok
 
 }  // namespace
 
-TEST_CASE("A measurement is used only when it is complete and backed by enough requests") {
-  CHECK(usable(measured(kMinMeasuredRequests, 400, 80, 0.01)));
-  CHECK(usable(measured(100, 400, 80, 0)));
-  CHECK(usable(measured(100, 400, 80, 1)));
-  CHECK_FALSE(usable(measured(kMinMeasuredRequests - 1, 400, 80, 0.01)));
-  CHECK_FALSE(usable(measured(100, 0, 80, 0.01)));    // no first token was ever timed
-  CHECK_FALSE(usable(measured(100, 400, 0, 0.01)));   // no throughput
-  CHECK_FALSE(usable(measured(100, 400, 80, -0.1)));  // not a rate
-  CHECK_FALSE(usable(measured(100, 400, 80, 1.5)));
-  CHECK_FALSE(usable(measured(100, std::numeric_limits<double>::quiet_NaN(), 80, 0.01)));
-  CHECK_FALSE(usable(measured(100, 400, std::numeric_limits<double>::infinity(), 0.01)));
+TEST_CASE("A measurement needs enough requests; each usable figure is taken, defaults stay for the rest") {
+  ModelInputs inputs;
+  CHECK(apply_measurement(inputs, measured(kMinMeasuredRequests, 400, 80, 0.02)));
+  CHECK(inputs.performance_source == PerformanceSource::kMeasured);
+  CHECK(inputs.time_to_first_token_ms == 400);
+  CHECK(inputs.tokens_per_second == 80);
+  CHECK(inputs.error_rate == 0.02);
+
+  ModelInputs few;
+  CHECK_FALSE(apply_measurement(few, measured(kMinMeasuredRequests - 1, 400, 80, 0.02)));
+  CHECK(few.performance_source == PerformanceSource::kDefault);
+  CHECK(few.time_to_first_token_ms == kDefaultTimeToFirstTokenMs);
+
+  // Unary requests only: no time to first token, the rest measured.
+  ModelInputs unary;
+  CHECK(apply_measurement(unary, measured(10, 0, 15000, 0)));
+  CHECK(unary.time_to_first_token_ms == kDefaultTimeToFirstTokenMs);
+  CHECK(unary.tokens_per_second == 15000);
+  CHECK(unary.error_rate == 0.0);
+  CHECK(unary.performance_source == PerformanceSource::kMeasured);
+
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  ModelInputs odd;
+  CHECK(apply_measurement(odd, measured(10, nan, inf, 0.5)));  // only the error rate is a number
+  CHECK(odd.time_to_first_token_ms == kDefaultTimeToFirstTokenMs);
+  CHECK(odd.tokens_per_second == kDefaultTokensPerSecond);
+  CHECK(odd.error_rate == 0.5);
+
+  ModelInputs nothing;
+  CHECK_FALSE(apply_measurement(nothing, measured(10, -1, 0, 1.5)));
+  CHECK(nothing.performance_source == PerformanceSource::kDefault);
+  CHECK(nothing.error_rate == kDefaultErrorRate);
 }
 
 TEST_CASE("Assembling: catalog models present, measurements and ratings where usable") {
