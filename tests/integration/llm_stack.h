@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <list>
 #include <map>
 #include <optional>
 #include <string>
@@ -273,6 +274,23 @@ class LlmStack {
     REQUIRE(result.status == 201);
   }
 
+  // Stops the scoring service with `signal` (SIGKILL: a crash) and starts it again with the same settings,
+  // its log continued in a new file. Returns how the stopped one ended.
+  std::optional<int> restart_scoring(int signal) {
+    for (auto it = processes_.begin(); it != processes_.end(); ++it) {
+      if (it->first != "scoring") continue;
+      const std::optional<int> status = it->second.stop(signal, 15s);
+      it = processes_.erase(it);
+      // In place: at the end the stack still stops it before the services it calls.
+      processes_.emplace(it, "scoring",
+                         ChildProcess({RALLY_SCORING_BIN}, env_,
+                                      logs_.file("scoring-" + std::to_string(++scoring_restarts_) + ".log")));
+      return status;
+    }
+    FAIL("the stack runs no scoring service");
+    return std::nullopt;
+  }
+
   std::string log_of(const std::string& name) const {
     for (const auto& [process_name, process] : processes_) {
       if (process_name == name) return process.read_log();
@@ -305,8 +323,9 @@ class LlmStack {
   TemporaryDirectory logs_{"rally-llm-routes-"};
   std::map<std::string, std::string> env_;
   int admin_runs_ = 0;
+  int scoring_restarts_ = 0;
   ScratchDatabase database_;
-  std::vector<std::pair<std::string, ChildProcess>> processes_;
+  std::list<std::pair<std::string, ChildProcess>> processes_;  // a list: restart_scoring replaces in place
   int simulator_port_ = 0;
   int proxy_port_ = 0;
   int arena_port_ = 0;

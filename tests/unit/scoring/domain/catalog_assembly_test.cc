@@ -25,7 +25,7 @@ MeasuredPerformance measured(std::uint64_t completed, double ttft_ms, double tok
 
 }  // namespace
 
-TEST_CASE("A measurement needs enough requests; each usable figure is taken, defaults stay for the rest") {
+TEST_CASE("A measurement needs enough requests, then each usable figure is taken and defaults stay for the rest") {
   ModelInputs inputs;
   CHECK(apply_measurement(inputs, measured(kMinMeasuredRequests, 400, 80, 0.02)));
   CHECK(inputs.performance_source == PerformanceSource::kMeasured);

@@ -1,0 +1,106 @@
+// An asynchronous batch survives a crash of the scoring service: its request and every result are in
+// PostgreSQL as they are made, and the next start resumes it where it stopped, scoring each model once.
+#include <signal.h>
+
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <pqxx/connection>
+#include <pqxx/nontransaction>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/integration/llm_stack.h"
+#include "tests/support/http_client.h"
+
+namespace rally::testing {
+namespace {
+
+// The first `count` provider/model keys of the committed models.dev snapshot.
+std::vector<std::string> snapshot_keys(std::size_t count) {
+  const json::value document =
+      parse_json(read_file(RALLY_SOURCE_DIR "/deploy/data/models-dev-snapshot.json"));
+  std::vector<std::string> keys;
+  for (const auto& [provider, entry] : document.as_object()) {
+    if (provider.starts_with("_") || !entry.is_object() || !entry.as_object().contains("models")) continue;
+    for (const auto& [model, data] : entry.at("models").as_object()) {
+      keys.push_back(std::string(provider) + "/" + std::string(model));
+      if (keys.size() == count) return keys;
+    }
+  }
+  return keys;
+}
+
+json::value batch_of(int port, const std::string& batch_id) {
+  const HttpResult result = http_request(port, "GET", "/api/v1/models/scores/batch/" + batch_id);
+  INFO(result.status << " " << result.body);
+  REQUIRE(result.status == 200);
+  return parse_json(result.body).at("data");
+}
+
+}  // namespace
+
+TEST_CASE("An asynchronous batch a crash interrupted is resumed at the next start, each model scored once") {
+  LlmStack stack(StackOptions{"10s", {{"RALLY_GATEWAY_AUTH", "off"}}, false, true});
+  const int port = stack.gateway_port();
+  REQUIRE(wait_until([&] { return http_request(port, "GET", "/api/v1/scoring/configuration").status == 200; },
+                     60s));
+
+  constexpr std::size_t kModels = 1500;
+  const std::vector<std::string> keys = snapshot_keys(kModels);
+  REQUIRE(keys.size() == kModels);
+  json::array ids;
+  for (const std::string& key : keys) ids.emplace_back(key);
+  ids.emplace_back("nobody/no-such-model");  // a failure is a result too, and is resumed like the others
+  const HttpResult started = http_request(port, "POST", "/api/v1/models/scores/batch",
+                                          json::serialize(json::object{{"model_ids", ids}, {"async", true}}),
+                                          {{"Content-Type", "application/json"}});
+  INFO(started.body);
+  REQUIRE(started.status == 202);
+  const std::string batch_id(parse_json(started.body).at("data").at("batch_id").as_string());
+
+  // Crash it mid-way: some results stored, not all.
+  REQUIRE(wait_until([&] { return batch_of(port, batch_id).at("results").as_array().size() >= 50; }, 60s));
+  CHECK(stack.restart_scoring(SIGKILL) == std::optional<int>(128 + SIGKILL));
+  pqxx::connection connection(stack.database_url());
+  pqxx::nontransaction query(connection);
+  const auto done_at_crash =
+      query.exec1("SELECT count(*) FROM scoring.batch_results WHERE batch_id = " + query.quote(batch_id))[0]
+          .as<std::size_t>();
+  const auto status_at_crash =
+      query.exec1("SELECT status FROM scoring.batches WHERE batch_id = " + query.quote(batch_id))[0]
+          .as<std::string>();
+  INFO(done_at_crash << " results stored at the crash");
+  REQUIRE(status_at_crash == "processing");
+  REQUIRE(done_at_crash < kModels + 1);  // interrupted: the test proves a resume, not a finished batch
+
+  // The new process resumes it: every position answered once, in request order.
+  REQUIRE(wait_until(
+      [&] {
+        const HttpResult result = http_request(port, "GET", "/api/v1/models/scores/batch/" + batch_id);
+        return result.status == 200 &&
+               parse_json(result.body).at("data").at("status").as_string() == "completed";
+      },
+      240s));
+  const json::value batch = batch_of(port, batch_id);
+  const json::array& results = batch.at("results").as_array();
+  REQUIRE(results.size() == kModels + 1);
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < kModels; ++i) {
+    INFO(i << " " << json::serialize(results[i]));
+    CHECK(results[i].at("model_id").as_string() == keys[i]);
+    CHECK(results[i].at("success") == true);
+    seen.insert(std::string(results[i].at("model_id").as_string()));
+  }
+  CHECK(seen.size() == kModels);
+  CHECK(results[kModels].at("success") == false);
+  CHECK(results[kModels].at("error").at("code").as_string() == "MODEL_NOT_FOUND");
+  // Each model was calculated once: the one in flight at the crash was stored before its batch result, and
+  // the resume found that score valid and took it as it is.
+  const auto history = query.exec1("SELECT count(*) FROM scoring.score_history")[0].as<std::size_t>();
+  CHECK(history == kModels);
+  INFO(stack.log_of("scoring"));
+  CHECK(stack.log_of("scoring").find("resuming batch " + batch_id) != std::string::npos);
+}
+
+}  // namespace rally::testing
