@@ -8,6 +8,7 @@
 
 #include "gateway/http/envelope.h"
 #include "gateway/http/json_body.h"
+#include "services/common/json_text.h"
 
 namespace rally::gateway::routes {
 namespace {
@@ -97,7 +98,7 @@ std::string_view winner_name(v1::VoteOutcome outcome) {
 }  // namespace
 
 std::string random_models_body(const v1::RandomPairResponse& pair) {
-  return json::serialize(json::object{{"modelA", pair.model_a()}, {"modelB", pair.model_b()}});
+  return common::json_text(json::object{{"modelA", pair.model_a()}, {"modelB", pair.model_b()}});
 }
 
 common::Result<v1::VoteRequest> parse_vote_body(std::string_view body) {
@@ -121,7 +122,7 @@ std::string vote_response_body(const v1::VoteResponse& response) {
   json::object new_ratings;
   new_ratings[response.model_a().model()] = response.model_a().rating_after();
   new_ratings[response.model_b().model()] = response.model_b().rating_after();
-  return json::serialize(json::object{
+  return common::json_text(json::object{
       {"message", response.message()},
       {"new_ratings", std::move(new_ratings)},
       {"modelA", rating_change(response.model_a())},
@@ -132,11 +133,11 @@ std::string vote_response_body(const v1::VoteResponse& response) {
 }
 
 std::string leaderboard_body(const v1::LeaderboardResponse& leaderboard) {
-  return json::serialize(leaderboard_rows(leaderboard));
+  return common::json_text(leaderboard_rows(leaderboard));
 }
 
 std::string leaderboard_message(std::string_view type, const v1::LeaderboardResponse& leaderboard) {
-  return json::serialize(json::object{
+  return common::json_text(json::object{
       {"type", type},
       {"data",
        json::object{
@@ -165,7 +166,7 @@ common::Result<v1::CreateBattleRequest> parse_battle_body(std::string_view body)
 }
 
 std::string battle_body(const v1::Battle& battle) {
-  return json::serialize(json::object{
+  return common::json_text(json::object{
       {"battle_id", battle.battle_id()},
       {"expires_at", http::format_timestamp(to_time_point(battle.expires_at()))},
   });
@@ -192,7 +193,7 @@ common::Result<v1::VoteBattleRequest> parse_battle_vote_body(std::string_view ba
 }
 
 std::string battle_vote_body(const v1::VoteBattleResponse& response) {
-  return json::serialize(json::object{
+  return common::json_text(json::object{
       {"battle_id", response.battle_id()},
       {"winner", winner_name(response.outcome())},
       {"modelA", rating_change(response.model_a())},

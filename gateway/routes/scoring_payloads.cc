@@ -11,6 +11,7 @@
 
 #include "gateway/http/envelope.h"
 #include "gateway/http/json_body.h"
+#include "services/common/json_text.h"
 
 namespace rally::gateway::routes {
 namespace {
@@ -508,14 +509,14 @@ Result<v1::ValidateScoreRequest> parse_validate_body(std::string_view body) {
 }
 
 std::string score_data(const v1::ModelScore& score) {
-  return json::serialize(score_object(score));
+  return common::json_text(score_object(score));
 }
 
 std::string recalculated_data(const v1::ModelScore& score) {
   json::object data{{"message", "Score recalculated successfully"}};
   for (auto& member : score_object(score)) data.insert(std::move(member));
   data["recalc_reason"] = score.recalc_reason();
-  return json::serialize(data);
+  return common::json_text(data);
 }
 
 std::string batch_data(const v1::Batch& batch) {
@@ -544,22 +545,22 @@ std::string batch_data(const v1::Batch& batch) {
   data["failure_count"] = batch.failure_count();
   data["created_at"] = timestamp_json(batch.created_at(), batch.has_created_at());
   data["completed_at"] = timestamp_json(batch.completed_at(), batch.has_completed_at());
-  return json::serialize(data);
+  return common::json_text(data);
 }
 
 std::string add_suffix_data(const v1::AddSuffixResponse& response) {
-  return json::serialize(json::object{{"original_name", response.original_name()},
-                                      {"updated_name", response.updated_name()},
-                                      {"score", response.score()},
-                                      {"score_suffix", response.score_suffix()}});
+  return common::json_text(json::object{{"original_name", response.original_name()},
+                                        {"updated_name", response.updated_name()},
+                                        {"score", response.score()},
+                                        {"score_suffix", response.score_suffix()}});
 }
 
 std::string batch_names_data(const v1::BatchUpdateNamesResponse& response) {
   json::object results;
   for (const auto& [name, updated] : response.results()) results[name] = updated;
-  return json::serialize(json::object{{"message", "Model names updated successfully"},
-                                      {"results", std::move(results)},
-                                      {"count", response.count()}});
+  return common::json_text(json::object{{"message", "Model names updated successfully"},
+                                        {"results", std::move(results)},
+                                        {"count", response.count()}});
 }
 
 std::string compare_data(const v1::CompareScoresResponse& response) {
@@ -573,10 +574,10 @@ std::string compare_data(const v1::CompareScoresResponse& response) {
                                    {"rank", model.rank()},
                                    {"components", components_json(model.components())}});
   }
-  return json::serialize(json::object{{"comparison", json::object{{"models", std::move(models)},
-                                                                  {"results", std::move(results)},
-                                                                  {"best_model", response.best_model()},
-                                                                  {"analysis", response.analysis()}}}});
+  return common::json_text(json::object{{"comparison", json::object{{"models", std::move(models)},
+                                                                    {"results", std::move(results)},
+                                                                    {"best_model", response.best_model()},
+                                                                    {"analysis", response.analysis()}}}});
 }
 
 std::string ranking_data(const v1::GetRankingResponse& response) {
@@ -591,7 +592,7 @@ std::string ranking_data(const v1::GetRankingResponse& response) {
                      {"category_score", model.category_score()},
                      {"last_updated", timestamp_json(model.last_updated(), model.has_last_updated())}});
   }
-  return json::serialize(
+  return common::json_text(
       json::object{{"category", category_name(response.category())}, {"rankings", std::move(rankings)}});
 }
 
@@ -601,7 +602,7 @@ std::string ranking_metadata(const v1::GetRankingResponse& response) {
 }
 
 std::string configuration_data(const v1::ScoringConfiguration& configuration) {
-  return json::serialize(json::object{
+  return common::json_text(json::object{
       {"config_name", configuration.config_name()},
       {"weights", weights_json(configuration.weights())},
       {"thresholds", json::object{{"min_score", configuration.thresholds().min_score()},
@@ -614,7 +615,7 @@ std::string validate_data(const v1::ValidateScoreResponse& response) {
   json::array problems;
   for (const std::string& problem : response.problems()) problems.push_back(json::value(problem));
   const v1::ValidationResult& result = response.validation_result();
-  return json::serialize(json::object{
+  return common::json_text(json::object{
       {"model_id", response.model_id()},
       {"score", response.score()},
       {"method", response.method()},
@@ -636,7 +637,7 @@ std::string score_update_message(const v1::ScoreUpdate& update) {
       {"components", components_json(score.components())},
       {"last_calculated", timestamp_json(score.last_calculated(), score.has_last_calculated())}};
   if (update.has_previous_overall_score()) data["previous_overall_score"] = update.previous_overall_score();
-  return json::serialize(
+  return common::json_text(
       json::object{{"type", "score_update"},
                    {"data", std::move(data)},
                    {"timestamp", timestamp_json(update.timestamp(), update.has_timestamp())}});
