@@ -59,6 +59,7 @@ class Stack {
     env_["RALLY_GATEWAY_READY_TIMEOUT"] = "500ms";
     env_["RALLY_LLM_PROXY_CATALOG"] = RALLY_SOURCE_DIR "/deploy/models.json";
     env_["RALLY_SCORING_MODELS_DEV_FILE"] = RALLY_SOURCE_DIR "/deploy/data/models-dev-snapshot.json";
+    env_["RALLY_SCORING_MODELS_DEV_URL"] = "";  // no internet: the snapshot only
     for (const ServiceBinary& service : service_binaries()) {
       const int port = free_port();
       service_ports_[service.name] = port;

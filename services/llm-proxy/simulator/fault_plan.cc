@@ -1,12 +1,14 @@
 #include "services/llm-proxy/simulator/fault_plan.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdint>
 #include <utility>
 
 #include "services/llm-proxy/simulator/json_number.h"
+#include "services/llm-proxy/simulator/models_dev_document.h"
 #include "services/llm-proxy/simulator/reply_rules.h"
 
 namespace rally::llm_simulator {
@@ -20,6 +22,15 @@ using common::Result;
 constexpr std::int64_t kMaxCount = 1'000'000'000;
 constexpr std::int64_t kMaxChunks = 1'000'000;
 constexpr double kMaxRetryAfterSeconds = 86'400;
+constexpr std::array<std::string_view, 3> kFaultPaths = {"/v1/chat/completions", "/v1/messages",
+                                                         kModelsDevPath};
+
+bool applies_to(const ArmedFault& armed, std::string_view path, std::string_view model) {
+  // A fault without a path stays with the completion endpoints: a background models.dev sync must not
+  // take a fault a test armed for an LLM call.
+  if (armed.path.empty() ? path == kModelsDevPath : armed.path != path) return false;
+  return glob_match(armed.model, model);
+}
 
 Error invalid(std::string message) {
   return Error(ErrorCode::kInvalidRequest, std::move(message));
@@ -110,6 +121,7 @@ json::object fault_object(const ArmedFault& armed) {
 
   json::object object;
   object["id"] = armed.id;
+  object["path"] = armed.path.empty() ? json::value(nullptr) : json::value(armed.path);
   object["model"] = armed.model;
   object["remaining"] = armed.remaining;
   object["kind"] = fault.kind();
@@ -137,7 +149,13 @@ Result<ArmedFault> parse_fault_request(std::string_view body) {
   ArmedFault armed;
   bool has_fault = false;
   for (const auto& [key, field] : *object) {
-    if (key == "model") {
+    if (key == "path") {
+      const std::string_view path = field.is_string() ? std::string_view(field.get_string()) : "";
+      if (std::find(kFaultPaths.begin(), kFaultPaths.end(), path) == kFaultPaths.end()) {
+        return invalid("\"path\" must be /v1/chat/completions, /v1/messages or /api.json");
+      }
+      armed.path = std::string(path);
+    } else if (key == "model") {
       if (!field.is_string() || field.get_string().empty()) {
         return invalid("\"model\" must be a model name or a glob such as \"*\"");
       }
@@ -152,10 +170,13 @@ Result<ArmedFault> parse_fault_request(std::string_view body) {
       armed.fault = fault.value();
       has_fault = true;
     } else {
-      return invalid("unknown key \"" + std::string(key) + "\" (expected model, count, fault)");
+      return invalid("unknown key \"" + std::string(key) + "\" (expected path, model, count, fault)");
     }
   }
   if (!has_fault) return invalid("\"fault\" is required");
+  if (armed.path == kModelsDevPath && armed.model != "*") {
+    return invalid("requests to /api.json have no model: leave \"model\" out");
+  }
   return armed;
 }
 
@@ -176,10 +197,10 @@ ArmedFault FaultPlan::arm(ArmedFault fault) {
   return fault;
 }
 
-std::optional<Fault> FaultPlan::take(std::string_view model) {
+std::optional<Fault> FaultPlan::take(std::string_view path, std::string_view model) {
   const std::lock_guard lock(mutex_);
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-    if (!glob_match(it->model, model)) continue;
+    if (!applies_to(*it, path, model)) continue;
     Fault fault = it->fault;
     if (--it->remaining == 0) faults_.erase(it);
     return fault;

@@ -1,5 +1,5 @@
 // Faults programmed by tests through POST /_sim/faults: each armed fault applies to the next `count` API
-// requests for a matching model, oldest armed first. Thread-safe.
+// requests for a matching path and model, oldest armed first. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -36,6 +36,9 @@ struct Fault {
 
 struct ArmedFault {
   std::uint64_t id = 0;
+  // Empty: both completion endpoints. Otherwise the one path it applies to: /v1/chat/completions,
+  // /v1/messages or /api.json (models.dev, whose requests have no model).
+  std::string path;
   std::string model = "*";  // glob over the request's model
   std::uint32_t remaining = 1;
   Fault fault;
@@ -55,8 +58,8 @@ class FaultPlan {
  public:
   // Assigns the fault's id and queues it behind those armed earlier.
   ArmedFault arm(ArmedFault fault);
-  // Uses up one application of the oldest fault matching `model`, if any.
-  std::optional<Fault> take(std::string_view model);
+  // Uses up one application of the oldest fault matching the request's path and model, if any.
+  std::optional<Fault> take(std::string_view path, std::string_view model);
   std::vector<ArmedFault> armed() const;
   // Returns how many faults were removed.
   std::size_t clear();

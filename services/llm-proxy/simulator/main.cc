@@ -89,10 +89,11 @@ int main(int argc, char** argv) {
   }
   spdlog::info(
       "llm-simulator listening on {}://{}:{} ({} I/O thread(s); TTFT {} ms, {} tokens/s; {} rule(s); "
-      "{})",
+      "{}; models.dev {})",
       server->tls() ? "https" : "http", settings->listen.host, server->port(), settings->threads,
       settings->ttft.count(), settings->tokens_per_second, settings->rules.rules().size(),
-      settings->models.empty() ? "any model" : std::to_string(settings->models.size()) + " model(s)");
+      settings->models.empty() ? "any model" : std::to_string(settings->models.size()) + " model(s)",
+      settings->models_dev_file.empty() ? "off" : "from " + settings->models_dev_file);
   if (!settings->port_file.empty()) {
     try {
       write_port_file(settings->port_file, server->port());

@@ -16,6 +16,7 @@
 #include "services/common/metrics.h"
 #include "services/common/request_id.h"
 #include "services/llm-proxy/simulator/anthropic_format.h"
+#include "services/llm-proxy/simulator/models_dev_document.h"
 #include "services/llm-proxy/simulator/reply_generator.h"
 #include "services/llm-proxy/simulator/text_generator.h"
 #include "services/llm-proxy/wire/openai_wire.h"
@@ -42,6 +43,7 @@ constexpr std::string_view kModelOwner = "rally-llm-simulator";
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kEventStream = "text/event-stream; charset=utf-8";
+constexpr std::string_view kPlainText = "text/plain; charset=utf-8";
 constexpr std::string_view kTtftHeader = "x-sim-ttft-ms";
 constexpr std::string_view kTokensPerSecondHeader = "x-sim-tokens-per-second";
 constexpr std::int64_t kMaxTtftOverrideMs = 600'000;
@@ -100,6 +102,7 @@ std::string_view endpoint_label(std::string_view path) {
   if (path == "/v1/messages") return "messages";
   if (path == "/v1/models" || path.starts_with("/v1/models/")) return "models";
   if (path.starts_with("/_sim/")) return "control";
+  if (path == kModelsDevPath) return "models_dev";
   return "other";
 }
 
@@ -202,6 +205,21 @@ void apply_fault_basics(const Fault& fault, Exchange& exchange) {
   }
 }
 
+// Every line of a header as one list (RFC 9110 5.3), nullopt when absent.
+std::optional<std::string> joined_header(const HttpRequest& request, std::string_view lower_name) {
+  std::optional<std::string> joined;
+  for (const auto& [name, value] : request.headers) {
+    if (name != lower_name) continue;
+    if (joined) {
+      *joined += ", ";
+      *joined += value;
+    } else {
+      joined = value;
+    }
+  }
+  return joined;
+}
+
 // The cut a mid-stream fault makes: how many content chunks go out before it strikes.
 std::optional<std::uint32_t> chunks_before_fault(const std::optional<Fault>& fault) {
   if (!fault) return std::nullopt;
@@ -242,6 +260,7 @@ struct SimulatorEngine::State {
   Exchange chat_completions(const HttpRequest& request, Clock::time_point now, RequestRecord& record);
   Exchange messages(const HttpRequest& request, RequestRecord& record);
   Exchange models(const HttpRequest& request, std::string_view path);
+  Exchange models_dev(const HttpRequest& request, Clock::time_point now);
   Exchange control_faults(const HttpRequest& request);
   Exchange control_requests(const HttpRequest& request);
 
@@ -257,7 +276,7 @@ struct SimulatorEngine::State {
     return settings.api_key.empty() || key == settings.api_key;
   }
   bool serves_model(std::string_view model) const;
-  std::optional<Fault> take_fault(std::string_view model);
+  std::optional<Fault> take_fault(std::string_view path, std::string_view model);
   std::string random_id(std::string_view prefix, std::size_t length);
 
   const SimulatorSettings settings;
@@ -274,7 +293,7 @@ struct SimulatorEngine::State {
 Exchange SimulatorEngine::State::handle(const HttpRequest& request, Clock::time_point now) {
   const std::string_view target = request.target;
   const std::string_view path = target.substr(0, target.find('?'));
-  const bool logged = path.starts_with("/v1/");
+  const bool logged = path.starts_with("/v1/") || path == kModelsDevPath;
 
   RequestRecord record;
   Exchange exchange = route(request, path, now, record);
@@ -309,6 +328,14 @@ Exchange SimulatorEngine::State::route(const HttpRequest& request, std::string_v
     if (method != "GET") return method_not_allowed(Api::kOpenAi, method, path, "GET");
     return models(request, path);
   }
+  if (path == kModelsDevPath) {
+    if (method != "GET") {
+      Exchange exchange = response(405, kPlainText, "Method Not Allowed\n");
+      exchange.headers.emplace_back("allow", "GET");
+      return exchange;
+    }
+    return models_dev(request, now);
+  }
   if (path == "/_sim/faults") return control_faults(request);
   if (path == "/_sim/requests") return control_requests(request);
   if (path == "/healthz" && method == "GET") return response(200, "text/plain; charset=utf-8", "ok\n");
@@ -339,11 +366,11 @@ bool SimulatorEngine::State::serves_model(std::string_view model) const {
          std::find(settings.models.begin(), settings.models.end(), model) != settings.models.end();
 }
 
-std::optional<Fault> SimulatorEngine::State::take_fault(std::string_view model) {
-  std::optional<Fault> fault = faults.take(model);
+std::optional<Fault> SimulatorEngine::State::take_fault(std::string_view path, std::string_view model) {
+  std::optional<Fault> fault = faults.take(path, model);
   if (fault) {
     faults_applied.labels({std::string(fault->kind())}).inc();
-    spdlog::info("applying fault {} to a request for {}", fault->kind(), model);
+    spdlog::info("applying fault {} to a request for {}", fault->kind(), model.empty() ? path : model);
   }
   return fault;
 }
@@ -378,7 +405,7 @@ Exchange SimulatorEngine::State::chat_completions(const HttpRequest& request, Cl
   const std::string& model = chat->model;
   if (!serves_model(model)) return response(404, kJson, openai_wire::model_not_found_body(model));
 
-  const std::optional<Fault> fault = take_fault(model);
+  const std::optional<Fault> fault = take_fault("/v1/chat/completions", model);
   const Reply reply = generate_reply(completion_request_of(chat.value()), settings.rules);
   completion_tokens.labels({"chat_completions"}).inc(reply.completion_tokens);
   std::array<char, 17> fingerprint{};
@@ -474,7 +501,7 @@ Exchange SimulatorEngine::State::messages(const HttpRequest& request, RequestRec
   const std::string& model = parsed->completion.model;
   if (!serves_model(model)) return anthropic_error(404, "model: " + model);
 
-  const std::optional<Fault> fault = take_fault(model);
+  const std::optional<Fault> fault = take_fault("/v1/messages", model);
   const Reply reply = generate_reply(parsed->completion, settings.rules);
   completion_tokens.labels({"messages"}).inc(reply.completion_tokens);
   const anthropic::ResponseIdentity identity{random_id("msg_01", 22), model};
@@ -573,13 +600,60 @@ Exchange SimulatorEngine::State::models(const HttpRequest& request, std::string_
   return response(200, kJson, openai_wire::model_body({id, kModelCreated, std::string(kModelOwner)}));
 }
 
+Exchange SimulatorEngine::State::models_dev(const HttpRequest& request, Clock::time_point now) {
+  if (settings.models_dev_file.empty()) {
+    return response(404, kPlainText, "models.dev is not served: set RALLY_SIMULATOR_MODELS_DEV_FILE\n");
+  }
+  const std::optional<Fault> fault = take_fault(kModelsDevPath, "");
+  Exchange exchange;
+  if (fault) {
+    if (fault->status) exchange = response(*fault->status, kPlainText, "Simulated failure\n");
+    apply_fault_basics(*fault, exchange);
+    if (fault->status) return exchange;
+    if (fault->drop_after_chunks) {
+      exchange.respond = false;
+      return exchange;
+    }
+    if (fault->error_event_after_chunks) {
+      exchange.status = 500;
+      exchange.headers.emplace_back("content-type", kPlainText);
+      exchange.body = "Simulated failure\n";
+      return exchange;
+    }
+  }
+
+  auto document = load_models_dev_document(settings.models_dev_file, now);
+  if (!document) {
+    spdlog::error("llm-simulator: {}", document.error().message);
+    exchange.status = 500;
+    exchange.headers.emplace_back("content-type", kPlainText);
+    exchange.body = document.error().message + "\n";
+    return exchange;
+  }
+  // A 304 carries the validators a 200 would have (RFC 9110 15.4.5).
+  exchange.headers.emplace_back("etag", document->etag);
+  exchange.headers.emplace_back("last-modified", format_http_date(document->last_modified));
+  // A malformed-body fault answers 200 whatever the conditions, or there would be no body to cut.
+  const bool cut_body = fault && fault->malformed_event_after_chunks;
+  if (!cut_body && is_not_modified(document.value(), joined_header(request, "if-none-match"),
+                                   joined_header(request, "if-modified-since"), now)) {
+    exchange.status = 304;
+    return exchange;
+  }
+  exchange.headers.emplace_back("content-type", kJson);
+  exchange.body = std::move(document->bytes);
+  if (cut_body) exchange.body.resize(exchange.body.size() / 2);
+  return exchange;
+}
+
 Exchange SimulatorEngine::State::control_faults(const HttpRequest& request) {
   if (request.method == "POST") {
     auto armed = parse_fault_request(request.body);
     if (!armed) return openai_error(400, armed.error().message);
     const ArmedFault fault = faults.arm(std::move(armed.value()));
-    spdlog::info("fault {} armed: {} for {} request(s) to model {}", fault.id, fault.fault.kind(),
-                 fault.remaining, fault.model);
+    const std::string target = (fault.path.empty() ? "" : fault.path + ", ") + "model " + fault.model;
+    spdlog::info("fault {} armed: {} for {} request(s) to {}", fault.id, fault.fault.kind(), fault.remaining,
+                 target);
     return response(201, kJson, to_json(fault));
   }
   if (request.method == "GET") return response(200, kJson, to_json(faults.armed()));

@@ -285,7 +285,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response_.emplace();
     prepare_head(*response_);
     response_->body() = std::move(exchange_.body);
-    response_->prepare_payload();
+    // A 304 has no body, and a Content-Length would have to be the 200's (RFC 9110 8.6), not Beast's 0.
+    if (exchange_.status != 304) response_->prepare_payload();
     tcp_layer().expires_after(settings().io_timeout);
     http::async_write(stream_, *response_, beast::bind_front_handler(&Session::on_last_write, self()));
   }

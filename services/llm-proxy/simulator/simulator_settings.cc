@@ -21,6 +21,7 @@ constexpr std::string_view kRulesKey = "RALLY_SIMULATOR_RULES";
 constexpr std::string_view kModelsKey = "RALLY_SIMULATOR_MODELS";
 constexpr std::string_view kCertKey = "RALLY_SIMULATOR_TLS_CERT";
 constexpr std::string_view kKeyKey = "RALLY_SIMULATOR_TLS_KEY";
+constexpr std::string_view kModelsDevFileKey = "RALLY_SIMULATOR_MODELS_DEV_FILE";
 
 std::string read_file(std::string_view key, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -125,6 +126,10 @@ SimulatorSettings SimulatorSettings::from(const common::ConfigSource& config) {
     if (!rules) throw ConfigError(std::string(kRulesKey), path + ": " + rules.error().message);
     settings.rules = std::move(rules.value());
   }
+
+  // Read now only to fail at start on a typo; requests read it afresh.
+  settings.models_dev_file = config.get_string(kModelsDevFileKey, "");
+  if (!settings.models_dev_file.empty()) read_file(kModelsDevFileKey, settings.models_dev_file);
 
   const std::string cert_path = config.get_string(kCertKey, "");
   const std::string key_path = config.get_string(kKeyKey, "");

@@ -24,6 +24,9 @@ struct SimulatorSettings {
   // any model name is served and /v1/models lists a built-in few.
   std::vector<std::string> models;
   ReplyRules rules;  // loaded from the JSON file named by RALLY_SIMULATOR_RULES
+  // RALLY_SIMULATOR_MODELS_DEV_FILE: the document GET /api.json serves (read on every request, so tests
+  // may rewrite it); when empty, /api.json is a 404.
+  std::string models_dev_file;
   // RALLY_SIMULATOR_TLS_CERT / RALLY_SIMULATOR_TLS_KEY: PEM contents (chain, key); when set the listener
   // speaks TLS only.
   std::string tls_certificate_chain_pem;

@@ -137,8 +137,15 @@ Result<ScoringEngine::Resolved> ScoringEngine::resolve(std::string_view model_id
   if (!model_id.empty() && refresher) {
     Result<bool> refreshed = refresher();
     if (!refreshed.ok()) {
-      Error error = refreshed.error();
-      error.details.emplace_back("model_id", std::string(model_id));
+      // A timeout is the request's answer (504); models.dev being unreachable otherwise leaves the id
+      // unknown, with the reason beside the 404.
+      if (refreshed.error().code == ErrorCode::kApiTimeout) {
+        Error error = refreshed.error();
+        error.details.emplace_back("model_id", std::string(model_id));
+        return error;
+      }
+      Error error = model_not_found(model_id);
+      error.details.emplace_back("models_dev", refreshed.error().message);
       return error;
     }
     if (refreshed.value()) {

@@ -54,8 +54,8 @@ class ScoringEngine {
   std::shared_ptr<const ModelCatalog> catalog() const;
 
   // Asked when a request names a model the catalog lacks: true when it installed a newer catalog (then the
-  // id is looked up again), an error (kApiTimeout: models.dev did not answer in time) that the request
-  // answers with. It bounds how often it really fetches.
+  // id is looked up again). kApiTimeout (models.dev did not answer in time) is the request's answer; any
+  // other error leaves the id unknown (404, the reason in the details). It bounds how often it fetches.
   using CatalogRefresher = std::function<common::Result<bool>()>;
   void set_catalog_refresher(CatalogRefresher refresher);
 

@@ -18,6 +18,7 @@
 #include "services/scoring/rpc/scoring_sources.h"
 #include "services/scoring/scoring_settings.h"
 #include "services/scoring/storage/pg_score_store.h"
+#include "services/scoring/sync/models_dev_sync.h"
 
 namespace rally::scoring {
 namespace {
@@ -214,9 +215,28 @@ std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& cont
       grpc::CreateChannel(settings.arena.to_string(), grpc::InsecureChannelCredentials()),
       settings.sources_timeout));
   // After the engine and the reader: destroyed before them, its thread stops first.
-  context.own(
+  ScoreScheduler& scheduler = context.own(
       std::make_unique<ScoreScheduler>(engine, sources, std::move(models_dev),
                                        ScoreScheduler::Settings{.interval = settings.recalc_interval}));
+  // After the scheduler it feeds; before the executors, whose requests may wait on refresh_now().
+  ModelsDevSync& sync = context.own(std::make_unique<ModelsDevSync>(
+      ModelsDevSyncSettings::from(context.config),
+      [&scheduler](ModelCatalog catalog, const ModelsDevOrigin& origin) {
+        spdlog::info("scoring: {} models of {} providers from {} (ETag {}, Last-Modified {})",
+                     catalog.models.size(), catalog.provider_count, origin.url,
+                     origin.etag.empty() ? "none" : origin.etag,
+                     origin.last_modified.empty() ? "none" : origin.last_modified);
+        scheduler.set_models_dev(std::move(catalog));
+      }));
+  engine.set_catalog_refresher([&sync] { return sync.refresh_now(); });
+  if (sync.settings().enabled()) {
+    spdlog::info("scoring: models.dev sync from {} every {} s", sync.settings().url,
+                 std::chrono::duration_cast<std::chrono::seconds>(sync.settings().sync_interval).count());
+  } else {
+    spdlog::info(
+        "scoring: models.dev sync off (RALLY_SCORING_MODELS_DEV_URL is empty): the loaded file only");
+  }
+  sync.start();
   ScoreWatchers& watchers = context.own(std::make_unique<ScoreWatchers>(
       common::RedisSettings::from(context.config), std::string(kScoreUpdatesChannel), settings.watch_queue));
   context.on_drain.emplace_back([&watchers] { watchers.end_all(); });

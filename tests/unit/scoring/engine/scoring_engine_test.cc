@@ -440,6 +440,13 @@ TEST_CASE("an unknown model asks the refresher once, which may find it or time o
   CHECK(result.error().code == ErrorCode::kApiTimeout);
   CHECK(detail(result.error(), "model_id") == "openai/gpt-5");
 
+  // models.dev unreachable: the id is still unknown, and the 404 says why it could not be looked up.
+  answer = common::Error(ErrorCode::kUpstreamError, "models.dev: connection refused");
+  result = f.engine->calculate(request);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().code == ErrorCode::kModelNotFound);
+  CHECK(detail(result.error(), "models_dev") == "models.dev: connection refused");
+
   // The refresher installs a catalog that has it.
   f.engine->set_catalog_refresher([&] {
     ++refreshes;
@@ -451,7 +458,7 @@ TEST_CASE("an unknown model asks the refresher once, which may find it or time o
   const v1::ModelScore score = f.calculate("openai/gpt-5");
   CHECK(score.model_id() == "openai/gpt-5");
   CHECK(score.data_source() == "catalog");
-  CHECK(refreshes == 3);
+  CHECK(refreshes == 4);
 }
 
 }  // namespace
