@@ -10,6 +10,7 @@
 #include "gateway/routes/llm_routes.h"
 #include "gateway/routes/openapi_routes.h"
 #include "gateway/routes/scoring_routes.h"
+#include "gateway/routes/scoring_ws.h"
 
 namespace rally::gateway {
 namespace {
@@ -35,6 +36,7 @@ http::Router make_router(const GatewaySettings& settings, const upstream::Upstre
   routes::add_leaderboard_websocket(router, channels.arena(), settings.redis, settings.arena_timeout,
                                     leaderboard_mirror, registry);
   routes::add_scoring_routes(router, channels.scoring(), settings.scoring, registry);
+  routes::add_scoring_websocket(router, settings.redis);
   token_routes.add_to(router);
   return router;
 }

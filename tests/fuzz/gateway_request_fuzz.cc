@@ -19,6 +19,8 @@
 //   9  the scoring API: the next byte (minus '0', modulo 9) picks calculate, recalculate, batch,
 //      add-suffix, batch-update, compare (query), ranking (query), configuration or validate; the rest is
 //      the body, or the query string for the two GET routes
+//   :  WebSocket /api/v1/ws/scoring             a client message: parse_subscription_request, applied to a
+//                                                 ModelSubscription; the answers are UTF-8 JSON
 //
 // Besides crashes, leaks and undefined behaviour, it checks what every answer to hostile input must keep
 // (docs/security.md, "Hostile input"): a refusal is a 4xx whose envelope is valid UTF-8 JSON, and a message
@@ -38,6 +40,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "gateway/edge/access.h"
 #include "gateway/http/envelope.h"
@@ -50,6 +53,7 @@
 #include "gateway/routes/llm_payloads.h"
 #include "gateway/routes/scoring_payloads.h"
 #include "gateway/routes/token_payloads.h"
+#include "gateway/ws/model_subscription.h"
 #include "services/common/errors.h"
 #include "services/common/utf8.h"
 #include "services/llm-proxy/wire/openai_wire.h"
@@ -64,7 +68,7 @@ namespace json = boost::json;
 using rally::common::Error;
 using rally::common::Result;
 
-constexpr std::size_t kParserCount = 10;
+constexpr std::size_t kParserCount = 11;
 
 // An invariant broken by some input: libFuzzer records the input as a crash.
 void require(bool holds, const char* what) {
@@ -131,8 +135,10 @@ const http::Router& gateway_router() {
       r.add(Method::kPost, path, noop_handler);
     }
     r.add(Method::kDelete, "/api/v1/admin/tokens/{token_id}", noop_handler);
-    r.add_websocket("/api/v1/ws/leaderboard",
-                    [](const http::Request&) -> std::unique_ptr<ws::WebSocketHandler> { return nullptr; });
+    for (const std::string_view path : {"/api/v1/ws/leaderboard", "/api/v1/ws/scoring"}) {
+      r.add_websocket(path,
+                      [](const http::Request&) -> std::unique_ptr<ws::WebSocketHandler> { return nullptr; });
+    }
     return r;
   }();
   return router;
@@ -315,6 +321,40 @@ void fuzz_scoring(std::string_view input) {
   }
 }
 
+// ':' (10): a live-score client's message, which a connection applies to its set and answers.
+void fuzz_scoring_ws(std::string_view message) {
+  const Result<ws::SubscriptionRequest> request = ws::parse_subscription_request(message);
+  if (!request.ok()) {
+    check_refusal(request.error());
+    return require_json_text(ws::subscription_error_message(request.error()),
+                             "the error frame is UTF-8 JSON");
+  }
+  require(!request->model_ids.empty() && request->model_ids.size() <= ws::kMaxWatchedModels,
+          "a request holds 1..kMaxWatchedModels ids");
+  for (const std::string& id : request->model_ids) {
+    require(!id.empty() && id.size() <= ws::kMaxModelIdBytes && rally::common::is_valid_utf8(id),
+            "an id is 1..kMaxModelIdBytes bytes of UTF-8");
+  }
+  ws::ModelSubscription subscription;
+  for (int round = 0; round < 2; ++round) {  // twice: the second time changes nothing
+    if (const std::optional<Error> refused = subscription.apply(request.value())) check_refusal(*refused);
+  }
+  const bool subscribe = request->action == ws::SubscriptionRequest::Action::kSubscribe;
+  for (const std::string& id : request->model_ids) {
+    require(subscription.model_ids().contains(id) == subscribe, "a set holds what was subscribed, only that");
+  }
+  require(subscription.model_ids().size() <= ws::kMaxWatchedModels, "a set never exceeds kMaxWatchedModels");
+  require_json_text(ws::subscribed_message(subscription), "the subscribed answer is UTF-8 JSON");
+  const std::vector<std::string> aliases(
+      request->model_ids.begin(),
+      request->model_ids.begin() + std::min<std::size_t>(3, request->model_ids.size()));
+  if (const auto id = subscription.match(request->model_ids.back(), aliases)) {
+    require(
+        *id == request->model_ids.back() || std::find(aliases.begin(), aliases.end(), *id) != aliases.end(),
+        "a match is the key or one of the aliases");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -350,6 +390,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 9:
       fuzz_scoring(input);
+      break;
+    case 10:
+      fuzz_scoring_ws(input);
       break;
   }
   return 0;
