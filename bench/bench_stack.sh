@@ -4,8 +4,8 @@
 # It sources ./rally for its helpers (start_postgres, start_redis, pick_free_port, terminate, wait_for,
 # install_packages, step, note, ...) and adds the options every script takes, a fresh /tmp directory that
 # is removed however the script ends with every process started in it stopped first, free ports, and the
-# throwaway stack: PostgreSQL, Redis, the LLM simulator, the llm-proxy, the arena and the gateway, each on
-# 127.0.0.1 and never on a dev stack's port.
+# throwaway stack: PostgreSQL, Redis, the LLM simulator, the llm-proxy, the arena, the scoring service and the
+# gateway, each on 127.0.0.1 and never on a dev stack's port, and API tokens for it (rally-admin).
 #
 # A script sets BENCH_NAME (its name in messages), parses its options with bench_common_option, checks its
 # binaries with bench_require, then calls bench_init and the bench_start_* functions in order.
@@ -74,12 +74,13 @@ bench_common_option() {
 # ---------------------------------------------------------------------------------------------------------
 # Binaries
 
-# The path of a component in BUILD_DIR: gateway, llm-simulator, llm-stream-bench or a service name.
+# The path of a component in BUILD_DIR: gateway, admin, llm-simulator, a bench (llm-stream-bench,
+# scoring-bench) or a service name.
 bench_binary() {
   case $1 in
-    gateway) printf '%s\n' "$BUILD_DIR/gateway/rally-gateway" ;;
+    gateway | admin) printf '%s\n' "$BUILD_DIR/gateway/rally-$1" ;;
     llm-simulator) printf '%s\n' "$BUILD_DIR/services/llm-proxy/simulator/rally-llm-simulator" ;;
-    llm-stream-bench) printf '%s\n' "$BUILD_DIR/bench/rally-llm-stream-bench" ;;
+    *-bench) printf '%s\n' "$BUILD_DIR/bench/rally-$1" ;;
     *) printf '%s\n' "$BUILD_DIR/services/$1/rally-$1" ;;
   esac
 }
@@ -254,9 +255,41 @@ bench_start_arena() {
     RALLY_PG_URL="$BENCH_PG_URL" RALLY_REDIS_ADDR="$BENCH_REDIS_ADDR" "$@" "$(bench_binary arena)"
 }
 
-# The gateway in front of the llm-proxy and, when it was started, the arena. The services not started here
-# are pointed at a port where nothing listens, never at a dev stack that may run on the default ports. Rate
-# limits are off unless exported: one load generator is one client host, which the limits exist to stop.
+# The scoring service with the committed models.dev snapshot, reading the catalog from the llm-proxy and
+# the ratings from the arena (start them first). No scheduled recalculation and no models.dev sync (no
+# internet), as in the integration tests: nothing but the bench's requests stores or publishes a score. The
+# arguments (VAR=VALUE) are added to its environment.
+bench_start_scoring() {
+  bench_port BENCH_SCORING_PORT
+  bench_port BENCH_SCORING_METRICS_PORT
+  local unused_port
+  bench_port unused_port
+  bench_start scoring RALLY_SCORING_ADDR="127.0.0.1:$BENCH_SCORING_PORT" \
+    RALLY_SCORING_METRICS_ADDR="127.0.0.1:$BENCH_SCORING_METRICS_PORT" \
+    RALLY_SCORING_MODELS_DEV_FILE="$REPO_DIR/deploy/data/models-dev-snapshot.json" \
+    RALLY_SCORING_RECALC_INTERVAL=0s RALLY_SCORING_MODELS_DEV_URL= \
+    RALLY_LLM_PROXY_ADDR="127.0.0.1:$BENCH_PROXY_PORT" \
+    RALLY_ARENA_ADDR="127.0.0.1:${BENCH_ARENA_PORT:-$unused_port}" \
+    RALLY_PG_URL="$BENCH_PG_URL" RALLY_REDIS_ADDR="$BENCH_REDIS_ADDR" "$@" "$(bench_binary scoring)"
+}
+
+# Creates an API token (rally-admin token create) in the stack's database and writes it to FILE (mode 600):
+# bench_create_token NAME SCOPES FILE, SCOPES as rally-admin takes them (read,write). Before the gateway
+# starts, so its token cache holds the token from its first request.
+bench_create_token() {
+  local name=$1 scopes=$2 file=$3 output
+  output=$(RALLY_PG_URL="$BENCH_PG_URL" RALLY_REDIS_ADDR="$BENCH_REDIS_ADDR" \
+    "$(bench_binary admin)" token create --name "$name" --scopes "$scopes" 2>"$BENCH_TMP/admin.log") ||
+    die "rally-admin token create failed: $(cat "$BENCH_TMP/admin.log")"
+  [[ $output =~ ^rally_[A-Za-z0-9_]+$ ]] || die "rally-admin printed no token: $output"
+  (umask 077 && printf '%s\n' "$output" >"$file")
+  note "API token \"$name\" ($scopes) in $file"
+}
+
+# The gateway in front of the llm-proxy and, when they were started, the arena and the scoring service. The
+# services not started here are pointed at a port where nothing listens, never at a dev stack that may run
+# on the default ports. Rate limits are off unless exported: one load generator is one client host, which
+# the limits exist to stop.
 bench_start_gateway() {
   bench_port BENCH_GATEWAY_PORT
   local unused_port
@@ -264,7 +297,8 @@ bench_start_gateway() {
   bench_start gateway RALLY_GATEWAY_ADDR="127.0.0.1:$BENCH_GATEWAY_PORT" \
     RALLY_LLM_PROXY_ADDR="127.0.0.1:$BENCH_PROXY_PORT" \
     RALLY_ARENA_ADDR="127.0.0.1:${BENCH_ARENA_PORT:-$unused_port}" \
-    RALLY_SCORING_ADDR="127.0.0.1:$unused_port" RALLY_CRITIQUE_ADDR="127.0.0.1:$unused_port" \
+    RALLY_SCORING_ADDR="127.0.0.1:${BENCH_SCORING_PORT:-$unused_port}" \
+    RALLY_CRITIQUE_ADDR="127.0.0.1:$unused_port" \
     RALLY_GATEWAY_RATE_LIMITS="${RALLY_GATEWAY_RATE_LIMITS:-off}" RALLY_PG_URL="$BENCH_PG_URL" \
     RALLY_REDIS_ADDR="$BENCH_REDIS_ADDR" "$(bench_binary gateway)"
 }
