@@ -63,8 +63,9 @@ void ScoreScheduler::run() {
     if (ready && settings_.interval.count() > 0) {
       common::Result<RecalculationSummary> summary = engine_.recalculate_all("scheduled recalculation");
       if (summary.ok()) {
-        spdlog::info("scoring: scheduled recalculation: {} scores, {} changed, {} of models no longer listed",
-                     summary->recalculated, summary->changed, summary->skipped);
+        spdlog::info(
+            "scoring: scheduled recalculation: {} scores, {} changed, {} kept for models no longer listed",
+            summary->recalculated, summary->changed, summary->skipped);
       } else {
         spdlog::warn("scoring: scheduled recalculation stopped: {}", summary.error().message);
       }
