@@ -12,6 +12,7 @@
 #include "gateway/http/envelope.h"
 #include "gateway/http/json_body.h"
 #include "services/common/json_text.h"
+#include "services/common/utf8.h"
 
 namespace rally::gateway::routes {
 namespace {
@@ -373,6 +374,8 @@ Result<v1::CompareScoresRequest> parse_compare_query(const http::Request& reques
     const std::string_view id = rest.substr(0, comma);
     if (id.empty()) return invalid("models", "holds an empty model id");
     if (id.size() > kMaxModelNameBytes) return invalid("models", "holds a model id that is too long");
+    // Decoded from %XX, an id may be any bytes; model ids travel upstream as proto3 strings (UTF-8).
+    if (!common::is_valid_utf8(id)) return invalid("models", "holds a model id that is not valid UTF-8");
     if (seen.emplace(id).second) compare.add_model_ids(std::string(id));
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);

@@ -101,6 +101,9 @@ TEST_CASE("compare and ranking queries are checked", "[scoring_payloads]") {
   CHECK(refused_field(parse_compare_query(get("/x?models=gpt-4"))) == "models");
   CHECK(refused_field(parse_compare_query(get("/x?models=a,,b"))) == "models");
   CHECK(parse_compare_query(get("/x?models=openai%2Fgpt-4o,b")).value().model_ids(0) == "openai/gpt-4o");
+  // Percent-decoded bytes that are not UTF-8 never reach the proto3 string (the fuzzer's find).
+  CHECK(refused_field(parse_compare_query(get("/x?models=gpt-4,%FF%FF%FF%FF"))) == "models");
+  CHECK(refused_field(parse_compare_query(get("/x?models=a%C3,b"))) == "models");
 
   const auto ranking = parse_ranking_query(get("/x?category=cost&limit=10&min_score=7&max_score=10.0"));
   REQUIRE(ranking.ok());
