@@ -94,36 +94,51 @@ char lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
-
 std::size_t preference_rank(std::string_view provider) {
   const auto* it = std::find(kPreferredProviders.begin(), kPreferredProviders.end(), provider);
   return static_cast<std::size_t>(it - kPreferredProviders.begin());
 }
 
-// The preferred record among those whose model id matches `id` (by `same`).
-template <typename Same>
-const ModelRecord* preferred(const ModelCatalog& catalog, std::string_view id, Same same) {
-  const ModelRecord* best = nullptr;
-  for (const auto& [key, record] : catalog.models) {
-    if (!same(record.model_id, id)) continue;
-    if (best == nullptr) {
-      best = &record;
-      continue;
-    }
-    const auto rank = [](const ModelRecord& r) { return std::make_pair(preference_rank(r.provider), r.key); };
-    if (rank(record) < rank(*best)) best = &record;
-  }
-  return best;
+std::string folded(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+// Provider preference, then the lowest key.
+bool preferred_over(const ModelRecord& a, const ModelRecord& b) {
+  return std::make_pair(preference_rank(a.provider), std::string_view(a.key)) <
+         std::make_pair(preference_rank(b.provider), std::string_view(b.key));
+}
+
+// Makes `record` the index's entry for `id` when it is preferred over the entry's current record.
+void index_preferred(const ModelCatalog& catalog, std::map<std::string, std::string, std::less<>>& index,
+                     std::string id, const ModelRecord& record) {
+  auto [entry, inserted] = index.try_emplace(std::move(id), record.key);
+  if (inserted || entry->second == record.key) return;
+  const auto current = catalog.models.find(entry->second);
+  if (current == catalog.models.end() || preferred_over(record, current->second)) entry->second = record.key;
+}
+
+const ModelRecord* indexed(const ModelCatalog& catalog,
+                           const std::map<std::string, std::string, std::less<>>& index,
+                           std::string_view id) {
+  const auto entry = index.find(id);
+  if (entry == index.end()) return nullptr;
+  const auto record = catalog.models.find(entry->second);
+  return record == catalog.models.end() ? nullptr : &record->second;
 }
 
 }  // namespace
+
+void add_model(ModelCatalog& catalog, ModelRecord record) {
+  const std::string key = record.key;
+  const ModelRecord& stored = catalog.models.insert_or_assign(key, std::move(record)).first->second;
+  auto [lowest, inserted] = catalog.lowest_key_by_folded_key.try_emplace(folded(key), key);
+  if (!inserted && key < lowest->second) lowest->second = key;
+  index_preferred(catalog, catalog.preferred_key_by_model_id, stored.model_id, stored);
+  index_preferred(catalog, catalog.preferred_key_by_folded_model_id, folded(stored.model_id), stored);
+}
 
 common::Result<ModelCatalog> parse_models_dev(std::string_view text) {
   boost::system::error_code ec;
@@ -158,9 +173,7 @@ common::Result<ModelCatalog> parse_models_dev(std::string_view text) {
         ++catalog.skipped_models;
         continue;
       }
-      ModelRecord record = parse_model(provider_key, model_key, *model);
-      std::string key = record.key;
-      catalog.models.insert_or_assign(std::move(key), std::move(record));
+      add_model(catalog, parse_model(provider_key, model_key, *model));
     }
   }
   return catalog;
@@ -182,7 +195,7 @@ void merge_catalog(ModelCatalog& catalog, const std::vector<CatalogModel>& model
       record.inputs.input_usd_per_1m_tokens = m.input_usd_per_1m_tokens;
       record.inputs.output_usd_per_1m_tokens = m.output_usd_per_1m_tokens;
       use_default_performance(record.inputs);
-      catalog.models.emplace(key, std::move(record));
+      add_model(catalog, std::move(record));
     } else {
       ModelInputs& in = it->second.inputs;
       if (!in.input_usd_per_1m_tokens) in.input_usd_per_1m_tokens = m.input_usd_per_1m_tokens;
@@ -202,16 +215,16 @@ std::optional<Resolution> resolve_model(const ModelCatalog& catalog, std::string
       return Resolution{&it->second, ResolvedBy::kCatalogName};
     }
   }
+  const std::string folded_id = folded(id);
   if (id.find('/') != std::string_view::npos) {
-    // The map is ordered bytewise, so the first match is the lowest key.
-    for (const auto& [key, record] : catalog.models) {
-      if (equal_ignoring_case(key, id)) return Resolution{&record, ResolvedBy::kKeyIgnoringCase};
+    if (const ModelRecord* r = indexed(catalog, catalog.lowest_key_by_folded_key, folded_id)) {
+      return Resolution{r, ResolvedBy::kKeyIgnoringCase};
     }
   }
-  const auto exact = [](std::string_view a, std::string_view b) { return a == b; };
-  if (const ModelRecord* r = preferred(catalog, id, exact))
+  if (const ModelRecord* r = indexed(catalog, catalog.preferred_key_by_model_id, id)) {
     return Resolution{r, ResolvedBy::kProviderPreference};
-  if (const ModelRecord* r = preferred(catalog, id, equal_ignoring_case)) {
+  }
+  if (const ModelRecord* r = indexed(catalog, catalog.preferred_key_by_folded_model_id, folded_id)) {
     return Resolution{r, ResolvedBy::kProviderPreference};
   }
   return std::nullopt;

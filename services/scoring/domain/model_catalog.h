@@ -34,7 +34,17 @@ struct ModelCatalog {
   std::size_t skipped_models = 0;  // model entries that were not objects, or had an empty id
   std::string source_commit;       // _source.commit, when present
   std::string retrieved;           // _retrieved, when present
+
+  // Lookup indexes, kept by add_model: resolving an id costs a few map lookups, not a pass over every model
+  // (a catalog holds thousands, and every announced score resolves its bare id). Keys are whole keys.
+  std::map<std::string, std::string, std::less<>> lowest_key_by_folded_key;   // ASCII lower case
+  std::map<std::string, std::string, std::less<>> preferred_key_by_model_id;  // provider preference
+  std::map<std::string, std::string, std::less<>> preferred_key_by_folded_model_id;
 };
+
+// Inserts (or replaces) the record under record.key and updates the indexes. Everything that adds models to
+// a catalog goes through here.
+void add_model(ModelCatalog& catalog, ModelRecord record);
 
 // Parses models.dev's api.json shape: {providerId: {..., models: {modelId: {...}}}}, keys starting with '_'
 // being metadata. Fields of the wrong type count as missing; a model that is not an object is skipped and

@@ -184,6 +184,31 @@ TEST_CASE("Catalog models are always present and resolvable by public name") {
   r = resolve_model(c, "in-house");
   REQUIRE(r);
   CHECK(r->record->key == "rally/in-house");
+  // Models the catalog adds are indexed like parsed ones: by key ignoring case, and by bare id.
+  r = resolve_model(c, "OPENAI/gpt-odd");
+  REQUIRE(r);
+  CHECK(r->record->key == "openai/GPT-Odd");
+  CHECK(r->by == ResolvedBy::kKeyIgnoringCase);
+  r = resolve_model(c, "gpt-odd");
+  REQUIRE(r);
+  CHECK(r->record->key == "openai/GPT-Odd");
+  CHECK(r->by == ResolvedBy::kProviderPreference);
+}
+
+TEST_CASE("A model added later takes a bare id over when its provider is preferred") {
+  ModelCatalog c = parse_models_dev(kSmallDocument).value();
+  REQUIRE(resolve_model(c, "shared-model")->record->key == "groq/shared-model");
+  merge_catalog(c, {{.name = "house-shared", .provider = "anthropic", .upstream_model_id = "shared-model"}});
+  auto r = resolve_model(c, "shared-model");
+  REQUIRE(r);
+  CHECK(r->record->key == "anthropic/shared-model");
+  CHECK(r->by == ResolvedBy::kProviderPreference);
+  r = resolve_model(c, "SHARED-MODEL");  // ignoring case too
+  REQUIRE(r);
+  CHECK(r->record->key == "anthropic/shared-model");
+  // A less preferred provider added afterwards changes nothing.
+  merge_catalog(c, {{.name = "other-shared", .provider = "zzz", .upstream_model_id = "shared-model"}});
+  CHECK(resolve_model(c, "shared-model")->record->key == "anthropic/shared-model");
 }
 
 TEST_CASE("A model's aliases are the other ids that resolve to it") {
