@@ -23,6 +23,9 @@ using common::Result;
 using google::protobuf::util::TimeUtil;
 
 constexpr std::string_view kDefaultConfiguration = "default";
+// Models a batch scores per transaction (their results and new scores are stored together): large enough
+// that a commit is rare, small enough that a stop loses little and a chunk's locks are short.
+constexpr std::size_t kBatchChunk = 100;
 // A client's score and the stored one agree when they show the same one decimal.
 constexpr double kScoreTolerance = 0.05 + 1e-9;
 
@@ -188,10 +191,7 @@ Result<v1::ModelScore> ScoringEngine::score(const Resolved& model, const v1::Sco
   if (!force) {
     Result<std::optional<v1::ModelScore>> stored = stores_.scores.current(model.record->key);
     if (!stored.ok()) return stored.error();
-    // A stored score answers while it is valid and was computed with the same weights and algorithm.
-    if (stored.value() && clock_() < time_point(stored.value()->valid_until()) &&
-        stored.value()->algorithm_version() == kAlgorithmVersion &&
-        weights_of(stored.value()->weights()) == weights->weights) {
+    if (stored.value() && still_answers(*stored.value(), weights.value())) {
       v1::ModelScore cached = std::move(*stored.value());
       cached.set_model_id(model.requested);
       cached.set_from_cache(true);
@@ -206,16 +206,19 @@ Result<v1::ModelScore> ScoringEngine::score(const Resolved& model, const v1::Sco
   return score;
 }
 
-Result<ScoringEngine::ScoreChange> ScoringEngine::store_new_score(const Resolved& model,
-                                                                  const NormalizedWeights& weights,
-                                                                  const std::string& reason) {
+bool ScoringEngine::still_answers(const v1::ModelScore& stored, const NormalizedWeights& weights) const {
+  return clock_() < time_point(stored.valid_until()) && stored.algorithm_version() == kAlgorithmVersion &&
+         weights_of(stored.weights()) == weights.weights;
+}
+
+v1::ModelScore ScoringEngine::new_score(const Resolved& model, const NormalizedWeights& weights,
+                                        const std::string& reason) const {
   const std::chrono::system_clock::time_point now = clock_();
   const ModelInputs& inputs = model.record->inputs;
   const auto reference = std::chrono::floor<std::chrono::seconds>(now);
   const ScoreResult result = calculate_score(inputs, weights, reference);
 
-  ScoreChange change;
-  v1::ModelScore& score = change.score;
+  v1::ModelScore score;
   score.set_model_id(model.record->key);
   score.set_model_name(model.record->name);
   score.set_overall_score(result.rounded_overall);
@@ -230,8 +233,15 @@ Result<ScoringEngine::ScoreChange> ScoringEngine::store_new_score(const Resolved
   *score.mutable_inputs() = to_message(inputs, reference);
   score.set_recalc_reason(reason);
   score.set_algorithm_version(result.algorithm_version);
+  return score;
+}
 
-  Result<std::optional<double>> replaced = stores_.scores.save(score);
+Result<ScoringEngine::ScoreChange> ScoringEngine::store_new_score(const Resolved& model,
+                                                                  const NormalizedWeights& weights,
+                                                                  const std::string& reason) {
+  ScoreChange change;
+  change.score = new_score(model, weights, reason);
+  Result<std::optional<double>> replaced = stores_.scores.save(change.score);
   if (!replaced.ok()) return replaced.error();
   change.previous_overall = replaced.value();
   return change;
@@ -337,33 +347,98 @@ Result<v1::Batch> ScoringEngine::start_batch(const v1::BatchCalculateRequest& re
 Result<v1::Batch> ScoringEngine::run_stored_batch(const std::string& batch_id,
                                                   const v1::BatchCalculateRequest& request,
                                                   const std::vector<std::uint32_t>& done_positions) {
-  for (int position = 0; position < request.model_ids_size(); ++position) {
-    if (std::find(done_positions.begin(), done_positions.end(), static_cast<std::uint32_t>(position)) !=
-        done_positions.end()) {
-      continue;
+  const std::set<std::uint32_t> done(done_positions.begin(), done_positions.end());
+  // The configuration is read once per batch; one that cannot be used fails every model, as it would fail
+  // each single request.
+  const Result<NormalizedWeights> weights = weights_for(request.configuration());
+  if (!weights.ok() && weights.error().code == ErrorCode::kDatabaseError) return weights.error();
+
+  std::vector<BatchPosition> chunk;
+  std::set<std::string, std::less<>> chunk_keys;
+  const auto flush = [&]() -> std::optional<Error> {
+    std::optional<Error> error = run_batch_chunk(batch_id, request, weights, chunk);
+    chunk.clear();
+    chunk_keys.clear();
+    return error;
+  };
+  const auto positions = static_cast<std::uint32_t>(request.model_ids_size());
+  for (std::uint32_t position = 0; position < positions; ++position) {
+    if (done.contains(position)) continue;
+    Result<Resolved> model = resolve(request.model_ids(static_cast<int>(position)));
+    // A model named twice (or by two of its ids) is scored twice, in order: never twice in one chunk.
+    if (model.ok() && !chunk_keys.insert(model->record->key).second) {
+      if (std::optional<Error> error = flush()) return *error;
+      chunk_keys.insert(model->record->key);
     }
-    const std::string& model_id = request.model_ids(position);
-    v1::BatchItemResult item;
-    item.set_model_id(model_id);
-    Result<Resolved> model = resolve(model_id);
-    Result<v1::ModelScore> scored =
-        model.ok() ? score(model.value(), request.configuration(), request.force_recalculation(), "")
-                   : Result<v1::ModelScore>(model.error());
-    if (scored.ok()) {
-      item.set_success(true);
-      *item.mutable_score() = std::move(scored.value());
-    } else {
-      if (scored.error().code == ErrorCode::kDatabaseError) return scored.error();
-      item.set_success(false);
-      item.mutable_error()->set_code(std::string(common::info(scored.error().code).rest_code));
-      item.mutable_error()->set_message(scored.error().message);
-    }
-    if (std::optional<Error> error =
-            stores_.batches.add_result(batch_id, static_cast<std::uint32_t>(position), item)) {
-      return *error;
+    chunk.push_back({position, std::move(model)});
+    if (chunk.size() == kBatchChunk) {
+      if (std::optional<Error> error = flush()) return *error;
     }
   }
+  if (!chunk.empty()) {
+    if (std::optional<Error> error = flush()) return *error;
+  }
   return stores_.batches.finish(batch_id);
+}
+
+std::optional<Error> ScoringEngine::run_batch_chunk(const std::string& batch_id,
+                                                    const v1::BatchCalculateRequest& request,
+                                                    const Result<NormalizedWeights>& weights,
+                                                    std::vector<BatchPosition>& chunk) {
+  // Unless forced, stored scores that still answer are the results: one read for the chunk.
+  std::map<std::string, v1::ModelScore, std::less<>> stored;
+  if (weights.ok() && !request.force_recalculation()) {
+    std::vector<std::string> keys;
+    for (const BatchPosition& item : chunk) {
+      if (item.model.ok()) keys.push_back(item.model->record->key);
+    }
+    Result<std::vector<v1::ModelScore>> current = stores_.scores.current_of(keys);
+    if (!current.ok()) return current.error();
+    for (v1::ModelScore& score : current.value()) {
+      std::string key = score.model_id();
+      stored.emplace(std::move(key), std::move(score));
+    }
+  }
+
+  std::vector<BatchStore::PositionResult> results;
+  results.reserve(chunk.size());
+  std::vector<v1::ModelScore> new_scores;
+  std::vector<const Resolved*> new_models;
+  for (const BatchPosition& item : chunk) {
+    BatchStore::PositionResult& out = results.emplace_back();
+    out.position = item.position;
+    v1::BatchItemResult& result = out.result;
+    result.set_model_id(request.model_ids(static_cast<int>(item.position)));
+    const Error* error = !item.model.ok() ? &item.model.error() : !weights.ok() ? &weights.error() : nullptr;
+    if (error != nullptr) {
+      result.set_success(false);
+      result.mutable_error()->set_code(std::string(common::info(error->code).rest_code));
+      result.mutable_error()->set_message(error->message);
+      continue;
+    }
+    const Resolved& model = item.model.value();
+    v1::ModelScore score;
+    if (const auto found = stored.find(model.record->key);
+        found != stored.end() && still_answers(found->second, weights.value())) {
+      score = std::move(found->second);
+      score.set_from_cache(true);
+    } else {
+      score = new_score(model, weights.value(), "");
+      new_scores.push_back(score);
+      new_models.push_back(&model);
+    }
+    score.set_model_id(model.requested);
+    result.set_success(true);
+    *result.mutable_score() = std::move(score);
+  }
+
+  Result<std::vector<std::optional<double>>> replaced =
+      stores_.batches.add_results(batch_id, results, new_scores);
+  if (!replaced.ok()) return replaced.error();
+  for (std::size_t i = 0; i < new_scores.size(); ++i) {
+    announce(*new_models[i], ScoreChange{std::move(new_scores[i]), replaced.value()[i]});
+  }
+  return std::nullopt;
 }
 
 Result<v1::Batch> ScoringEngine::get_batch(std::string_view batch_id) {

@@ -118,9 +118,26 @@ class ScoringEngine {
   // The stored score while valid for these weights (unless `force`), else a new one, stored and announced.
   common::Result<v1::ModelScore> score(const Resolved& model, const v1::ScoringOptions& options, bool force,
                                        const std::string& reason);
-  // Calculates and stores a new score (and its history row); announces nothing.
+  // A batch position and its model as resolved.
+  struct BatchPosition {
+    std::uint32_t position = 0;
+    common::Result<Resolved> model;
+  };
+
+  // True when a stored score still answers for these weights: valid, same weights and algorithm.
+  bool still_answers(const v1::ModelScore& stored, const NormalizedWeights& weights) const;
+  // A new score of the model, calculated now (under its key); stores nothing.
+  v1::ModelScore new_score(const Resolved& model, const NormalizedWeights& weights,
+                           const std::string& reason) const;
+  // new_score() stored with its history row; announces nothing.
   common::Result<ScoreChange> store_new_score(const Resolved& model, const NormalizedWeights& weights,
                                               const std::string& reason);
+  // Scores the chunk's models and stores their results with the new scores in one transaction, then
+  // announces those. `weights` is the batch's (an error fails every resolved model with it).
+  std::optional<common::Error> run_batch_chunk(const std::string& batch_id,
+                                               const v1::BatchCalculateRequest& request,
+                                               const common::Result<NormalizedWeights>& weights,
+                                               std::vector<BatchPosition>& chunk);
   void announce(const Resolved& model, const ScoreChange& change) const;
 
   Stores stores_;

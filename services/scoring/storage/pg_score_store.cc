@@ -3,7 +3,9 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <numeric>
 #include <optional>
 #include <pqxx/except>
 #include <pqxx/result>
@@ -125,6 +127,45 @@ v1::ScoringConfiguration configuration(const pqxx::row& row) {
   return config;
 }
 
+// Makes `score` the model's current one and appends its history row; returns the overall score it replaced.
+std::optional<double> save_score(pqxx::work& transaction, const v1::ModelScore& score) {
+  const pqxx::result previous = transaction.exec_params(
+      "SELECT overall_score FROM scoring.scores WHERE model_id = $1 FOR UPDATE", score.model_id());
+  std::optional<double> replaced;
+  if (!previous.empty()) replaced = previous[0][0].as<double>();
+  const v1::ScoreComponents& components = score.components();
+  transaction.exec_params0(
+      "INSERT INTO scoring.scores (model_id, model_name, overall_score, speed_score, efficiency_score, "
+      "cost_score, capability_score, recency_score, calculation_hash, algorithm_version, score_suffix, "
+      "data_source, weights, weights_normalized, inputs, recalc_reason, calculated_at, valid_until) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15::jsonb, $16, " +
+          timestamp("$17") + ", " + timestamp("$18") +
+          ") ON CONFLICT (model_id) DO UPDATE SET model_name = EXCLUDED.model_name, "
+          "overall_score = EXCLUDED.overall_score, speed_score = EXCLUDED.speed_score, "
+          "efficiency_score = EXCLUDED.efficiency_score, cost_score = EXCLUDED.cost_score, "
+          "capability_score = EXCLUDED.capability_score, recency_score = EXCLUDED.recency_score, "
+          "calculation_hash = EXCLUDED.calculation_hash, algorithm_version = EXCLUDED.algorithm_version, "
+          "score_suffix = EXCLUDED.score_suffix, data_source = EXCLUDED.data_source, "
+          "weights = EXCLUDED.weights, weights_normalized = EXCLUDED.weights_normalized, "
+          "inputs = EXCLUDED.inputs, recalc_reason = EXCLUDED.recalc_reason, "
+          "calculated_at = EXCLUDED.calculated_at, valid_until = EXCLUDED.valid_until",
+      score.model_id(), score.model_name(), number(score.overall_score()), number(components.speed_score()),
+      number(components.efficiency_score()), number(components.cost_score()),
+      number(components.capability_score()), number(components.recency_score()), score.calculation_hash(),
+      score.algorithm_version(), score.score_suffix(), score.data_source(), to_json(score.weights()),
+      score.weights_normalized(), to_json(score.inputs()), score.recalc_reason(),
+      microseconds(score.last_calculated()), microseconds(score.valid_until()));
+  transaction.exec_params0(
+      "INSERT INTO scoring.score_history (model_id, overall_score, previous_overall_score, "
+      "calculation_hash, "
+      "reason, calculated_at) VALUES ($1, $2, $3, $4, $5, " +
+          timestamp("$6") + ")",
+      score.model_id(), number(score.overall_score()),
+      replaced ? std::optional<std::string>(number(*replaced)) : std::nullopt, score.calculation_hash(),
+      score.recalc_reason(), microseconds(score.last_calculated()));
+  return replaced;
+}
+
 Error batch_not_found(std::string_view batch_id) {
   return Error(ErrorCode::kNotFound, "Batch not found", {{"batch_id", std::string(batch_id)}});
 }
@@ -203,41 +244,7 @@ Result<std::vector<v1::ModelScore>> PgScoreStore::all_current() {
 
 Result<std::optional<double>> PgScoreStore::save(const v1::ModelScore& score) {
   const auto save = [&](pqxx::work& transaction) -> Result<std::optional<double>> {
-    const pqxx::result previous = transaction.exec_params(
-        "SELECT overall_score FROM scoring.scores WHERE model_id = $1 FOR UPDATE", score.model_id());
-    std::optional<double> replaced;
-    if (!previous.empty()) replaced = previous[0][0].as<double>();
-    const v1::ScoreComponents& components = score.components();
-    transaction.exec_params0(
-        "INSERT INTO scoring.scores (model_id, model_name, overall_score, speed_score, efficiency_score, "
-        "cost_score, capability_score, recency_score, calculation_hash, algorithm_version, score_suffix, "
-        "data_source, weights, weights_normalized, inputs, recalc_reason, calculated_at, valid_until) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15::jsonb, $16, " +
-            timestamp("$17") + ", " + timestamp("$18") +
-            ") ON CONFLICT (model_id) DO UPDATE SET model_name = EXCLUDED.model_name, "
-            "overall_score = EXCLUDED.overall_score, speed_score = EXCLUDED.speed_score, "
-            "efficiency_score = EXCLUDED.efficiency_score, cost_score = EXCLUDED.cost_score, "
-            "capability_score = EXCLUDED.capability_score, recency_score = EXCLUDED.recency_score, "
-            "calculation_hash = EXCLUDED.calculation_hash, algorithm_version = EXCLUDED.algorithm_version, "
-            "score_suffix = EXCLUDED.score_suffix, data_source = EXCLUDED.data_source, "
-            "weights = EXCLUDED.weights, weights_normalized = EXCLUDED.weights_normalized, "
-            "inputs = EXCLUDED.inputs, recalc_reason = EXCLUDED.recalc_reason, "
-            "calculated_at = EXCLUDED.calculated_at, valid_until = EXCLUDED.valid_until",
-        score.model_id(), score.model_name(), number(score.overall_score()), number(components.speed_score()),
-        number(components.efficiency_score()), number(components.cost_score()),
-        number(components.capability_score()), number(components.recency_score()), score.calculation_hash(),
-        score.algorithm_version(), score.score_suffix(), score.data_source(), to_json(score.weights()),
-        score.weights_normalized(), to_json(score.inputs()), score.recalc_reason(),
-        microseconds(score.last_calculated()), microseconds(score.valid_until()));
-    transaction.exec_params0(
-        "INSERT INTO scoring.score_history (model_id, overall_score, previous_overall_score, "
-        "calculation_hash, "
-        "reason, calculated_at) VALUES ($1, $2, $3, $4, $5, " +
-            timestamp("$6") + ")",
-        score.model_id(), number(score.overall_score()),
-        replaced ? std::optional<std::string>(number(*replaced)) : std::nullopt, score.calculation_hash(),
-        score.recalc_reason(), microseconds(score.last_calculated()));
-    return replaced;
+    return save_score(transaction, score);
   };
   try {
     return common::pg::run_write<std::optional<double>>(pool_, settings_, kScores, "storing a score", save);
@@ -341,22 +348,30 @@ Result<v1::Batch> PgBatchStore::create(std::string_view batch_id, const v1::Batc
   }
 }
 
-std::optional<Error> PgBatchStore::add_result(std::string_view batch_id, std::uint32_t position,
-                                              const v1::BatchItemResult& result) {
-  const auto add = [&](pqxx::work& transaction) -> Result<bool> {
-    transaction.exec_params0(
-        "INSERT INTO scoring.batch_results (batch_id, position, result) VALUES ($1, $2, $3::jsonb) "
-        "ON CONFLICT (batch_id, position) DO UPDATE SET result = EXCLUDED.result",
-        std::string(batch_id), position, to_json(result));
-    return true;
+Result<std::vector<std::optional<double>>> PgBatchStore::add_results(
+    std::string_view batch_id, const std::vector<PositionResult>& results,
+    const std::vector<v1::ModelScore>& scores) {
+  const auto add = [&](pqxx::work& transaction) -> Result<std::vector<std::optional<double>>> {
+    // Rows locked in key order, as every other writer of several scores would, so writers cannot deadlock.
+    std::vector<std::size_t> order(scores.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return scores[a].model_id() < scores[b].model_id(); });
+    std::vector<std::optional<double>> replaced(scores.size());
+    for (const std::size_t i : order) replaced[i] = save_score(transaction, scores[i]);
+    for (const PositionResult& item : results) {
+      transaction.exec_params0(
+          "INSERT INTO scoring.batch_results (batch_id, position, result) VALUES ($1, $2, $3::jsonb) "
+          "ON CONFLICT (batch_id, position) DO UPDATE SET result = EXCLUDED.result",
+          std::string(batch_id), item.position, to_json(item.result));
+    }
+    return replaced;
   };
   try {
-    Result<bool> added =
-        common::pg::run_write<bool>(pool_, settings_, kBatches, "storing a batch result", add);
-    if (!added.ok()) return added.error();
-    return std::nullopt;
+    return common::pg::run_write<std::vector<std::optional<double>>>(pool_, settings_, kBatches,
+                                                                     "storing batch results", add);
   } catch (const std::exception& e) {
-    return common::pg::database_error(kBatches, "storing a batch result", e);
+    return common::pg::database_error(kBatches, "storing batch results", e);
   }
 }
 

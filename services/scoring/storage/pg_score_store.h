@@ -46,8 +46,9 @@ class PgBatchStore final : public BatchStore {
 
   common::Result<v1::Batch> create(std::string_view batch_id,
                                    const v1::BatchCalculateRequest& request) override;
-  std::optional<common::Error> add_result(std::string_view batch_id, std::uint32_t position,
-                                          const v1::BatchItemResult& result) override;
+  common::Result<std::vector<std::optional<double>>> add_results(
+      std::string_view batch_id, const std::vector<PositionResult>& results,
+      const std::vector<v1::ModelScore>& scores) override;
   common::Result<v1::Batch> finish(std::string_view batch_id) override;
   common::Result<v1::Batch> get(std::string_view batch_id) override;
   common::Result<std::vector<Unfinished>> unfinished() override;

@@ -62,10 +62,18 @@ class BatchStore {
   // Records a new batch as processing. kConflict when the id exists. kDatabaseError.
   virtual common::Result<v1::Batch> create(std::string_view batch_id,
                                            const v1::BatchCalculateRequest& request) = 0;
-  // Stores the result for `position` (its index in request.model_ids); storing it again replaces it.
-  // nullopt on success, else kDatabaseError.
-  virtual std::optional<common::Error> add_result(std::string_view batch_id, std::uint32_t position,
-                                                  const v1::BatchItemResult& result) = 0;
+  // A model's result at its index in request.model_ids.
+  struct PositionResult {
+    std::uint32_t position = 0;
+    v1::BatchItemResult result;
+  };
+  // Stores these results (storing a position again replaces it) and makes `scores` current with their
+  // history rows, as ScoreStore::save does, all in one transaction: a stop leaves both or neither, so a
+  // resumed batch scores no model twice. The model ids of `scores` must differ. Returns, per score, the
+  // overall score it replaced (nullopt for a first score). kDatabaseError.
+  virtual common::Result<std::vector<std::optional<double>>> add_results(
+      std::string_view batch_id, const std::vector<PositionResult>& results,
+      const std::vector<v1::ModelScore>& scores) = 0;
   // Marks the batch completed (or failed, when every model failed), completed_at now.
   virtual common::Result<v1::Batch> finish(std::string_view batch_id) = 0;
   // The batch with its results so far, in request order. kNotFound ("Batch not found", details batch_id).

@@ -248,7 +248,7 @@ TEST_CASE("a batch scores every model in order, failures named, and resumes wher
   v1::BatchItemResult done;
   done.set_model_id("gpt-4o");
   done.set_success(true);
-  REQUIRE_FALSE(f.batches.add_result(started->batch_id(), 0, done).has_value());
+  REQUIRE(f.batches.add_results(started->batch_id(), {{0, done}}, {}).ok());
   const auto unfinished = f.engine->unfinished_batches();
   REQUIRE(unfinished.ok());
   REQUIRE(unfinished->size() == 1);
@@ -260,6 +260,40 @@ TEST_CASE("a batch scores every model in order, failures named, and resumes wher
   CHECK(resumed->results(0).score().model_id().empty());  // position 0 kept as it was stored
   CHECK(f.announced.size() == announced_before);          // llama's stored score was still valid
   CHECK(f.engine->unfinished_batches().value().empty());
+}
+
+TEST_CASE("a batch scores a model named several times once per mention, across chunks", "[scoring][engine]") {
+  EngineFixture f;
+  v1::BatchCalculateRequest request;
+  request.set_force_recalculation(true);
+  // 250 positions (more than one chunk of stored results); gpt-4o also by its key, right after.
+  for (int i = 0; i < 125; ++i) {
+    request.add_model_ids(i % 2 == 0 ? "gpt-4o" : "openai/gpt-4o");
+    request.add_model_ids("claude-sonnet-4-5");
+  }
+  const auto batch = f.engine->run_batch(request);
+  REQUIRE(batch.ok());
+  CHECK(batch->status() == v1::BATCH_STATUS_COMPLETED);
+  CHECK(batch->success_count() == 250);
+  REQUIRE(batch->results_size() == 250);
+  CHECK(batch->results(0).score().model_id() == "gpt-4o");  // as asked
+  CHECK(batch->results(2).score().model_id() == "openai/gpt-4o");
+  CHECK(f.announced.size() == 250);
+  const auto history = f.scores.history("openai/gpt-4o", 1000);
+  REQUIRE(history.ok());
+  CHECK(history->size() == 125);
+  // Each stored score replaced the one before it.
+  CHECK_FALSE(history->front().previous_overall_score.has_value());
+  CHECK(history->back().previous_overall_score.has_value());
+
+  // A configuration that cannot be used fails every model, naming it; the batch itself completes as failed.
+  request.mutable_configuration()->set_config_name("nope");
+  const auto refused = f.engine->run_batch(request);
+  REQUIRE(refused.ok());
+  CHECK(refused->status() == v1::BATCH_STATUS_FAILED);
+  CHECK(refused->failure_count() == 250);
+  CHECK(refused->results(0).error().code() == "INVALID_REQUEST");
+  CHECK(f.announced.size() == 250);
 }
 
 TEST_CASE("compare ranks the models and explains the lead, ranking filters stored scores",

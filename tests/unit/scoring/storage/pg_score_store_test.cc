@@ -239,8 +239,7 @@ TEST_CASE("a batch keeps its results in request order and finishes completed or 
   REQUIRE_FALSE(duplicate.ok());
   CHECK(duplicate.error().code == ErrorCode::kConflict);
 
-  CHECK_FALSE(db.batches.add_result("batch_1", 2, item("x/c", true)).has_value());
-  CHECK_FALSE(db.batches.add_result("batch_1", 0, item("x/a", false)).has_value());
+  REQUIRE(db.batches.add_results("batch_1", {{2, item("x/c", true)}, {0, item("x/a", false)}}, {}).ok());
   const auto partial = db.batches.get("batch_1");
   REQUIRE(partial.ok());
   CHECK(partial.value().status() == v1::BATCH_STATUS_PROCESSING);
@@ -256,7 +255,7 @@ TEST_CASE("a batch keeps its results in request order and finishes completed or 
   CHECK(unfinished.value()[0].request.model_ids_size() == 3);
   CHECK(unfinished.value()[0].done_positions == std::vector<std::uint32_t>{0, 2});
 
-  CHECK_FALSE(db.batches.add_result("batch_1", 1, item("x/b", true)).has_value());
+  REQUIRE(db.batches.add_results("batch_1", {{1, item("x/b", true)}}, {}).ok());
   const auto finished = db.batches.finish("batch_1");
   REQUIRE(finished.ok());
   CHECK(finished.value().status() == v1::BATCH_STATUS_COMPLETED);
@@ -269,7 +268,7 @@ TEST_CASE("a batch keeps its results in request order and finishes completed or 
   v1::BatchCalculateRequest doomed;
   doomed.add_model_ids("no/such");
   REQUIRE(db.batches.create("batch_2", doomed).ok());
-  CHECK_FALSE(db.batches.add_result("batch_2", 0, item("no/such", false)).has_value());
+  REQUIRE(db.batches.add_results("batch_2", {{0, item("no/such", false)}}, {}).ok());
   const auto failed = db.batches.finish("batch_2");
   REQUIRE(failed.ok());
   CHECK(failed.value().status() == v1::BATCH_STATUS_FAILED);
@@ -277,6 +276,35 @@ TEST_CASE("a batch keeps its results in request order and finishes completed or 
   const auto unknown = db.batches.get("batch_404");
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.error().code == ErrorCode::kNotFound);
+}
+
+TEST_CASE("batch results and the scores they computed are stored together, or neither",
+          "[scoring][storage]") {
+  ScoringDatabase db;
+  v1::BatchCalculateRequest request;
+  for (const char* id : {"x/b", "x/a", "x/c"}) request.add_model_ids(id);
+  REQUIRE(db.batches.create("batch_1", request).ok());
+  REQUIRE(db.scores.save(sample_score("x/a", 4.0)).ok());
+
+  // Given out of key order: each score's replaced value comes back at its own index.
+  const auto replaced = db.batches.add_results("batch_1", {{0, item("x/b", true)}, {1, item("x/a", true)}},
+                                               {sample_score("x/b", 6.0), sample_score("x/a", 7.0)});
+  REQUIRE(replaced.ok());
+  CHECK(replaced.value() == std::vector<std::optional<double>>{std::nullopt, 4.0});
+  CHECK(db.scores.current("x/a").value()->overall_score() == 7.0);
+  CHECK(db.scores.current("x/b").value()->overall_score() == 6.0);
+  const auto history = db.scores.history("x/a", 10);
+  REQUIRE(history.ok());
+  REQUIRE(history.value().size() == 2);
+  CHECK(history.value()[1].previous_overall_score == 4.0);
+
+  // A result that cannot be stored (no such batch) takes its scores with it.
+  const auto orphan =
+      db.batches.add_results("batch_404", {{0, item("x/c", true)}}, {sample_score("x/c", 9.0)});
+  REQUIRE_FALSE(orphan.ok());
+  CHECK(orphan.error().code == ErrorCode::kDatabaseError);
+  CHECK_FALSE(db.scores.current("x/c").value().has_value());
+  CHECK(db.batches.get("batch_1").value().results_size() == 2);
 }
 
 TEST_CASE("the scoring stores answer DATABASE_ERROR when PostgreSQL is unreachable", "[scoring][storage]") {
@@ -289,7 +317,8 @@ TEST_CASE("the scoring stores answer DATABASE_ERROR when PostgreSQL is unreachab
   CHECK(scores.save(sample_score("a/b", 1.0)).error().code == ErrorCode::kDatabaseError);
   CHECK(configurations.get("default").error().code == ErrorCode::kDatabaseError);
   CHECK(batches.get("batch_1").error().code == ErrorCode::kDatabaseError);
-  REQUIRE(batches.add_result("batch_1", 0, item("a/b", true)).has_value());
+  CHECK(batches.add_results("batch_1", {{0, item("a/b", true)}}, {}).error().code ==
+        ErrorCode::kDatabaseError);
 }
 
 }  // namespace
