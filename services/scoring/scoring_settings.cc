@@ -12,6 +12,8 @@ ScoringSettings ScoringSettings::from(const common::ConfigSource& config) {
   ScoringSettings settings;
   settings.engine.score_ttl = std::chrono::duration_cast<std::chrono::seconds>(config.get_duration(
       "RALLY_SCORING_SCORE_TTL", settings.engine.score_ttl, milliseconds(1000), kHour * 24 * 30));
+  settings.engine.cache_ttl =
+      config.get_duration("RALLY_SCORING_CACHE_TTL", settings.engine.cache_ttl, milliseconds(0), kHour);
   settings.models_dev_file = config.get_string("RALLY_SCORING_MODELS_DEV_FILE", settings.models_dev_file);
   settings.db_threads = static_cast<std::size_t>(
       config.get_int("RALLY_SCORING_DB_THREADS", static_cast<std::int64_t>(settings.db_threads), 1, 256));

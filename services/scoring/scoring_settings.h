@@ -20,7 +20,9 @@ namespace rally::scoring {
 inline constexpr std::string_view kScoreUpdatesChannel = "rally:scoring:updates";
 
 struct ScoringSettings {
-  EngineSettings engine;
+  // The service keeps configurations and current scores in memory for 5 s (RALLY_SCORING_CACHE_TTL): with
+  // several replicas, another replica's change reaches this one's answers within that time.
+  EngineSettings engine{.cache_ttl = std::chrono::seconds(5)};
   // The models.dev document loaded at start (a committed snapshot by default). RALLY_SCORING_MODELS_DEV_FILE
   std::string models_dev_file = "deploy/data/models-dev-snapshot.json";
   // Threads and queue for requests (they wait on PostgreSQL). RALLY_SCORING_DB_THREADS,

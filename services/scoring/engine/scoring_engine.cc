@@ -47,6 +47,40 @@ Error model_not_found(std::string_view model_id) {
                  "bare id (gpt-4o)"}});
 }
 
+std::int64_t microseconds_of(const google::protobuf::Timestamp& time) {
+  return TimeUtil::TimestampToMicroseconds(time);
+}
+
+std::string configuration_name_of(const v1::ScoringOptions& options) {
+  return options.config_name().empty() ? std::string(kDefaultConfiguration) : options.config_name();
+}
+
+// The configuration's weights with the options' overrides; kInvalidRequest naming the field for an unknown
+// or disabled configuration or bad weights.
+Result<NormalizedWeights> weights_of_configuration(const Result<v1::ScoringConfiguration>& configuration,
+                                                   const std::string& name,
+                                                   const v1::ScoringOptions& options) {
+  if (!configuration.ok()) {
+    if (configuration.error().code != ErrorCode::kNotFound) return configuration.error();
+    return Error(ErrorCode::kInvalidRequest, "Unknown scoring configuration '" + name + "'",
+                 {{"field", "configuration.config_name"}, {"config", name}});
+  }
+  if (!configuration->enabled()) {
+    return Error(ErrorCode::kInvalidRequest, "Scoring configuration '" + name + "' is disabled",
+                 {{"field", "configuration.config_name"}, {"config", name}});
+  }
+  Result<NormalizedWeights> weights =
+      resolve_weights(weights_of(configuration->weights()), overrides_of(options.weights()));
+  if (!weights.ok()) {
+    Error error = weights.error();
+    for (auto& [key, value] : error.details) {
+      if (key == "field") value = "configuration.weights." + value;
+    }
+    return error;
+  }
+  return weights;
+}
+
 std::string data_source_of(const ModelRecord& record, const ModelInputs& inputs) {
   std::string source = record.data_source;
   if (inputs.performance_source == PerformanceSource::kMeasured) source += "+measured";
@@ -104,7 +138,11 @@ ScoringEngine::ScoringEngine(Stores stores, std::shared_ptr<const ModelCatalog> 
       settings_(settings),
       clock_(std::move(clock)),
       announce_(std::move(announce)),
-      catalog_(std::move(catalog)) {}
+      catalog_(std::move(catalog)),
+      configurations_(settings.cache_ttl,
+                      [](const v1::ScoringConfiguration& c) { return microseconds_of(c.last_updated()); }),
+      scores_(settings.cache_ttl,
+              [](const v1::ModelScore& s) { return microseconds_of(s.last_calculated()); }) {}
 
 void ScoringEngine::set_catalog(std::shared_ptr<const ModelCatalog> catalog) {
   std::lock_guard lock(catalog_mutex_);
@@ -159,28 +197,26 @@ Result<ScoringEngine::Resolved> ScoringEngine::resolve(std::string_view model_id
 }
 
 Result<NormalizedWeights> ScoringEngine::weights_for(const v1::ScoringOptions& options) {
-  const std::string config_name =
-      options.config_name().empty() ? std::string(kDefaultConfiguration) : options.config_name();
-  Result<v1::ScoringConfiguration> configuration = stores_.configurations.get(config_name);
-  if (!configuration.ok()) {
-    if (configuration.error().code != ErrorCode::kNotFound) return configuration.error();
-    return Error(ErrorCode::kInvalidRequest, "Unknown scoring configuration '" + config_name + "'",
-                 {{"field", "configuration.config_name"}, {"config", config_name}});
-  }
-  if (!configuration->enabled()) {
-    return Error(ErrorCode::kInvalidRequest, "Scoring configuration '" + config_name + "' is disabled",
-                 {{"field", "configuration.config_name"}, {"config", config_name}});
-  }
-  Result<NormalizedWeights> weights =
-      resolve_weights(weights_of(configuration->weights()), overrides_of(options.weights()));
-  if (!weights.ok()) {
-    Error error = weights.error();
-    for (auto& [key, value] : error.details) {
-      if (key == "field") value = "configuration.weights." + value;
-    }
-    return error;
-  }
-  return weights;
+  const std::string name = configuration_name_of(options);
+  return weights_of_configuration(configuration_named(name), name, options);
+}
+
+Result<v1::ScoringConfiguration> ScoringEngine::configuration_named(std::string_view name) {
+  if (const auto kept = configurations_.find(name, clock_())) return *kept;
+  Result<v1::ScoringConfiguration> configuration = stores_.configurations.get(name);
+  if (configuration.ok()) configurations_.offer(name, configuration.value(), clock_());
+  return configuration;
+}
+
+Result<std::optional<v1::ModelScore>> ScoringEngine::current_score(std::string_view key) {
+  if (const auto kept = scores_.find(key, clock_())) return std::optional<v1::ModelScore>(*kept);
+  Result<std::optional<v1::ModelScore>> stored = stores_.scores.current(key);
+  if (stored.ok() && stored.value()) remember(*stored.value());
+  return stored;
+}
+
+void ScoringEngine::remember(const v1::ModelScore& stored) {
+  scores_.offer(stored.model_id(), stored, clock_());
 }
 
 Result<v1::ModelScore> ScoringEngine::score(const Resolved& model, const v1::ScoringOptions& options,
@@ -189,7 +225,7 @@ Result<v1::ModelScore> ScoringEngine::score(const Resolved& model, const v1::Sco
   if (!weights.ok()) return weights.error();
 
   if (!force) {
-    Result<std::optional<v1::ModelScore>> stored = stores_.scores.current(model.record->key);
+    Result<std::optional<v1::ModelScore>> stored = current_score(model.record->key);
     if (!stored.ok()) return stored.error();
     if (stored.value() && still_answers(*stored.value(), weights.value())) {
       v1::ModelScore cached = std::move(*stored.value());
@@ -243,6 +279,7 @@ Result<ScoringEngine::ScoreChange> ScoringEngine::store_new_score(const Resolved
   change.score = new_score(model, weights, reason);
   Result<std::optional<double>> replaced = stores_.scores.save(change.score);
   if (!replaced.ok()) return replaced.error();
+  remember(change.score);
   change.previous_overall = replaced.value();
   return change;
 }
@@ -307,10 +344,29 @@ Result<v1::ModelScore> ScoringEngine::calculate(const v1::CalculateScoreRequest&
   return score(model.value(), request.configuration(), request.force_recalculation(), "");
 }
 
+std::optional<Result<v1::ModelScore>> ScoringEngine::calculate_in_memory(
+    const v1::CalculateScoreRequest& request) const {
+  if (request.force_recalculation()) return std::nullopt;
+  const std::optional<Resolved> model = find(request.model_id());
+  if (!model) return std::nullopt;
+  const std::chrono::system_clock::time_point now = clock_();
+  const std::string name = configuration_name_of(request.configuration());
+  const auto configuration = configurations_.find(name, now);
+  if (!configuration) return std::nullopt;
+  Result<NormalizedWeights> weights = weights_of_configuration(*configuration, name, request.configuration());
+  if (!weights.ok()) return Result<v1::ModelScore>(weights.error());
+  const auto stored = scores_.find(model->record->key, now);
+  if (!stored || !still_answers(*stored, weights.value())) return std::nullopt;
+  v1::ModelScore cached = *stored;
+  cached.set_model_id(model->requested);
+  cached.set_from_cache(true);
+  return Result<v1::ModelScore>(std::move(cached));
+}
+
 Result<v1::ModelScore> ScoringEngine::get(std::string_view model_id) {
   Result<Resolved> model = resolve(model_id);
   if (!model.ok()) return model.error();
-  Result<std::optional<v1::ModelScore>> stored = stores_.scores.current(model->record->key);
+  Result<std::optional<v1::ModelScore>> stored = current_score(model->record->key);
   if (!stored.ok()) return stored.error();
   if (!stored.value()) {
     Error error = model_not_found(model_id);
@@ -395,6 +451,7 @@ std::optional<Error> ScoringEngine::run_batch_chunk(const std::string& batch_id,
     Result<std::vector<v1::ModelScore>> current = stores_.scores.current_of(keys);
     if (!current.ok()) return current.error();
     for (v1::ModelScore& score : current.value()) {
+      remember(score);
       std::string key = score.model_id();
       stored.emplace(std::move(key), std::move(score));
     }
@@ -435,6 +492,7 @@ std::optional<Error> ScoringEngine::run_batch_chunk(const std::string& batch_id,
   Result<std::vector<std::optional<double>>> replaced =
       stores_.batches.add_results(batch_id, results, new_scores);
   if (!replaced.ok()) return replaced.error();
+  for (const v1::ModelScore& score : new_scores) remember(score);
   for (std::size_t i = 0; i < new_scores.size(); ++i) {
     announce(*new_models[i], ScoreChange{std::move(new_scores[i]), replaced.value()[i]});
   }
@@ -541,7 +599,9 @@ Result<v1::ScoringConfiguration> ScoringEngine::put_configuration(
     }
     return error;
   }
-  return stores_.configurations.put(configuration);
+  Result<v1::ScoringConfiguration> stored = stores_.configurations.put(configuration);
+  if (stored.ok()) configurations_.offer(stored->config_name(), stored.value(), clock_());
+  return stored;
 }
 
 Result<v1::ValidateScoreResponse> ScoringEngine::validate(const v1::ValidateScoreRequest& request) {

@@ -18,6 +18,7 @@
 #include "services/common/errors.h"
 #include "services/scoring/domain/model_catalog.h"
 #include "services/scoring/domain/score_weights.h"
+#include "services/scoring/engine/versioned_cache.h"
 #include "services/scoring/storage/score_store.h"
 
 namespace rally::scoring {
@@ -32,6 +33,10 @@ struct RecalculationSummary {
 struct EngineSettings {
   // How long a stored score is returned without recalculating. RALLY_SCORING_SCORE_TTL
   std::chrono::seconds score_ttl{std::chrono::hours(24)};
+  // How long configurations and current scores read from PostgreSQL are answered from memory before they
+  // are read again; this engine's own writes replace its copies at once. Zero reads every time.
+  // RALLY_SCORING_CACHE_TTL
+  std::chrono::milliseconds cache_ttl{0};
 };
 
 class ScoringEngine {
@@ -62,6 +67,11 @@ class ScoringEngine {
   // kModelNotFound for an id the catalog cannot resolve; kInvalidRequest for an unknown or disabled
   // configuration or bad weights; kDatabaseError.
   common::Result<v1::ModelScore> calculate(const v1::CalculateScoreRequest& request);
+  // calculate() when it needs neither PostgreSQL nor a catalog refresh: a request that is not forced, for a
+  // model of the current catalog, whose configuration and stored score are in memory and still answer.
+  // nullopt otherwise (then calculate() it on a thread that may block). Never blocks.
+  std::optional<common::Result<v1::ModelScore>> calculate_in_memory(
+      const v1::CalculateScoreRequest& request) const;
   // The stored score; kModelNotFound when the model is unknown or was never scored.
   common::Result<v1::ModelScore> get(std::string_view model_id);
   common::Result<v1::ModelScore> recalculate(const v1::RecalculateScoreRequest& request);
@@ -115,6 +125,11 @@ class ScoringEngine {
   common::Result<Resolved> resolve(std::string_view model_id) const;
   // The named configuration's weights with the options' overrides; kInvalidRequest naming the field.
   common::Result<NormalizedWeights> weights_for(const v1::ScoringOptions& options);
+  // From memory while the copy answers, else from the store (and kept).
+  common::Result<v1::ScoringConfiguration> configuration_named(std::string_view name);
+  common::Result<std::optional<v1::ModelScore>> current_score(std::string_view key);
+  // Keeps a score this engine stored (or read) as the model's current one in memory.
+  void remember(const v1::ModelScore& stored);
   // The stored score while valid for these weights (unless `force`), else a new one, stored and announced.
   common::Result<v1::ModelScore> score(const Resolved& model, const v1::ScoringOptions& options, bool force,
                                        const std::string& reason);
@@ -147,6 +162,8 @@ class ScoringEngine {
   mutable std::mutex catalog_mutex_;
   std::shared_ptr<const ModelCatalog> catalog_;
   CatalogRefresher refresher_;
+  VersionedCache<v1::ScoringConfiguration> configurations_;  // by name
+  VersionedCache<v1::ModelScore> scores_;                    // by model key
 };
 
 }  // namespace rally::scoring

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -80,6 +81,17 @@ grpc::ServerUnaryReactor* ScoringService::run(grpc::CallbackServerContext* conte
 grpc::ServerUnaryReactor* ScoringService::CalculateScore(grpc::CallbackServerContext* context,
                                                          const v1::CalculateScoreRequest* request,
                                                          v1::ModelScore* response) {
+  // Answered on gRPC's thread when nothing has to be read: no hand-off to the request threads.
+  if (std::optional<Result<v1::ModelScore>> answer = engine_.calculate_in_memory(*request)) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    if (!answer->ok()) {
+      reactor->Finish(common::to_grpc_status(answer->error()));
+    } else {
+      *response = std::move(answer->value());
+      reactor->Finish(grpc::Status::OK);
+    }
+    return reactor;
+  }
   return run(context, response, [this, request] { return engine_.calculate(*request); });
 }
 

@@ -54,7 +54,7 @@ common::PostgresSettings pool_settings(std::string url) {
 }
 
 struct EngineFixture {
-  EngineFixture() {
+  explicit EngineFixture(std::chrono::milliseconds cache_ttl = 0ms) {
     pqxx::connection connection(database.url());
     common::apply_migrations(connection, "scoring", migrations());
     auto parsed = parse_models_dev(kModels);
@@ -62,7 +62,7 @@ struct EngineFixture {
     engine = std::make_unique<ScoringEngine>(
         ScoringEngine::Stores{scores, configurations, batches},
         std::make_shared<const ModelCatalog>(std::move(parsed.value())),
-        EngineSettings{std::chrono::hours(24)}, [this] { return now; },
+        EngineSettings{std::chrono::hours(24), cache_ttl}, [this] { return now; },
         [this](const v1::ScoreUpdate& update) { announced.push_back(update); });
   }
 
@@ -163,6 +163,57 @@ TEST_CASE("a valid stored score is returned until it expires, is forced, or the 
 
   f.now += 25h;
   CHECK_FALSE(f.calculate("anthropic/claude-sonnet-4-5").from_cache());
+}
+
+TEST_CASE("configurations and scores in memory answer until their copy expires, own writes at once",
+          "[scoring][engine]") {
+  EngineFixture f(5s);
+  v1::CalculateScoreRequest request;
+  request.set_model_id("gpt-4o");
+  CHECK_FALSE(f.engine->calculate_in_memory(request));  // nothing read yet
+
+  const v1::ModelScore first = f.calculate("gpt-4o");
+  auto answer = f.engine->calculate_in_memory(request);
+  REQUIRE(answer);
+  REQUIRE(answer->ok());
+  CHECK(answer->value().from_cache());
+  CHECK(answer->value().model_id() == "gpt-4o");
+  CHECK(answer->value().calculation_hash() == first.calculation_hash());
+
+  v1::CalculateScoreRequest forced = request;
+  forced.set_force_recalculation(true);
+  CHECK_FALSE(f.engine->calculate_in_memory(forced));  // a forced calculation is always stored
+  v1::CalculateScoreRequest unknown = request;
+  unknown.set_model_id("nobody/none");
+  CHECK_FALSE(f.engine->calculate_in_memory(unknown));  // may need the catalog refresher
+  v1::CalculateScoreRequest other_weights = request;
+  other_weights.mutable_configuration()->mutable_weights()->set_capability(1.0);
+  CHECK_FALSE(f.engine->calculate_in_memory(other_weights));  // the stored score does not answer these
+  v1::CalculateScoreRequest bad = request;
+  bad.mutable_configuration()->mutable_weights()->set_capability(-1.0);
+  answer = f.engine->calculate_in_memory(bad);
+  REQUIRE(answer);
+  REQUIRE_FALSE(answer->ok());
+  CHECK(answer->error().code == ErrorCode::kInvalidRequest);
+
+  // A change behind the engine's back (another replica's) shows once the copy expires.
+  f.exec("UPDATE scoring.configurations SET enabled = false WHERE name = 'default'");
+  CHECK(f.engine->calculate(request).ok());
+  f.now += 6s;
+  const auto disabled = f.engine->calculate(request);
+  REQUIRE_FALSE(disabled.ok());
+  CHECK(disabled.error().code == ErrorCode::kInvalidRequest);
+  // The engine's own writes show at once.
+  v1::ScoringConfiguration configuration = f.engine->configuration("default").value();
+  configuration.set_enabled(true);
+  REQUIRE(f.engine->put_configuration(configuration).ok());
+  CHECK(f.engine->calculate(request).ok());
+  const v1::ModelScore recalculated = f.calculate("gpt-4o", true);
+  answer = f.engine->calculate_in_memory(request);
+  REQUIRE(answer);
+  REQUIRE(answer->ok());
+  CHECK(answer->value().calculation_hash() == recalculated.calculation_hash());
+  CHECK(answer->value().calculation_hash() != first.calculation_hash());
 }
 
 TEST_CASE("bad weights, unknown or disabled configurations are refused naming the field",
