@@ -13,12 +13,14 @@
 #include "services/common/config.h"
 #include "services/common/logging.h"
 #include "services/common/metrics.h"
+#include "services/common/runtime_tuning.h"
 #include "services/common/shutdown.h"
 
 int main(int argc, char** argv) {
   using namespace rally;
   // Before any thread exists, so every thread inherits the mask and the signal reaches only sigwait.
   common::block_shutdown_signals();
+  common::tune_runtime();
 
   std::optional<gateway::GatewaySettings> settings;
   try {

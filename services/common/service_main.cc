@@ -21,6 +21,7 @@
 #include "services/common/pg_pool.h"
 #include "services/common/redis_client.h"
 #include "services/common/rpc_observer.h"
+#include "services/common/runtime_tuning.h"
 #include "services/common/shutdown.h"
 
 extern char** environ;
@@ -202,6 +203,7 @@ int run_service(int argc, char** argv, const ServiceDefinition& service) {
     return 0;
   }
   block_shutdown_signals();  // before any thread exists, so every thread inherits the mask
+  tune_runtime();
   std::optional<ConfigSource> config;
   std::unique_ptr<ServiceRuntime> runtime;
   try {

@@ -15,6 +15,7 @@
 
 #include "services/common/config.h"
 #include "services/common/logging.h"
+#include "services/common/runtime_tuning.h"
 #include "services/common/shutdown.h"
 #include "services/llm-proxy/simulator/simulator_server.h"
 #include "services/llm-proxy/simulator/simulator_settings.h"
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   common::block_shutdown_signals();  // before any thread exists, so every thread inherits the mask
+  common::tune_runtime();
 
   std::optional<llm_simulator::SimulatorSettings> settings;
   try {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -36,7 +37,15 @@ class StderrCapture {
   StderrCapture(const StderrCapture&) = delete;
   StderrCapture& operator=(const StderrCapture&) = delete;
 
-  // Everything written so far, split into lines (without the newlines).
+  // What reached the file so far, without flushing anything.
+  std::string written() const {
+    std::string text(4096, '\0');
+    const ssize_t n = ::pread(::fileno(file_), text.data(), text.size(), 0);
+    text.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    return text;
+  }
+
+  // Everything logged so far, split into lines (without the newlines).
   std::vector<std::string> lines() {
     restore();
     std::rewind(file_);
@@ -61,6 +70,7 @@ class StderrCapture {
     if (saved_fd_ < 0) {
       return;
     }
+    spdlog::default_logger()->flush();  // lines still in the sink's block
     std::fflush(stderr);
     ::dup2(saved_fd_, STDERR_FILENO);
     ::close(saved_fd_);
@@ -247,6 +257,25 @@ TEST_CASE("a component name is taken literally, not as a pattern", "[logging]") 
   const auto lines = capture.lines();
   REQUIRE(lines.size() == 1);
   CHECK(nlohmann::json::parse(lines[0]).at("component") == "odd%v\"name");
+}
+
+TEST_CASE("lines reach stderr in blocks: warnings at once with what came before, others shortly",
+          "[logging]") {
+  init_logging("arena", LogSettings{"info", LogFormat::kHuman});
+  StderrCapture capture;
+  spdlog::info("first line");
+  spdlog::warn("second line");
+  // flush_on(warn): both are out when the warning call returns.
+  CHECK(capture.written().find("first line") != std::string::npos);
+  CHECK(capture.written().find("second line") != std::string::npos);
+  spdlog::info("third line");
+  bool arrived = false;
+  for (int i = 0; i < 100 && !arrived; ++i) {  // the sink's timer writes it (every 100 ms)
+    arrived = capture.written().find("third line") != std::string::npos;
+    if (!arrived) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(arrived);
+  CHECK(capture.lines().size() == 3);
 }
 
 TEST_CASE("init_logging refuses a level it does not know", "[logging]") {
