@@ -95,8 +95,8 @@ TEST_CASE("An asynchronous batch a crash interrupted is resumed at the next star
   CHECK(seen.size() == kModels);
   CHECK(results[kModels].at("success") == false);
   CHECK(results[kModels].at("error").at("code").as_string() == "MODEL_NOT_FOUND");
-  // Each model was calculated once: the one in flight at the crash was stored before its batch result, and
-  // the resume found that score valid and took it as it is.
+  // Each model was calculated once: a chunk's scores and results commit together, so the chunk in flight at
+  // the crash left nothing, and the resume scored exactly the positions without a result.
   const auto history = query.exec1("SELECT count(*) FROM scoring.score_history")[0].as<std::size_t>();
   CHECK(history == kModels);
   INFO(stack.log_of("scoring"));
