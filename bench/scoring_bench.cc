@@ -1,7 +1,8 @@
 // rally-scoring-bench: the scoring API through the gateway (docs/benchmarks.md, "Scoring"). In one run:
 //
 //   latency      one connection, one request at a time: a forced calculation (stored in PostgreSQL and
-//                published), the stored score answered by the same route, and GET /healthz (the gateway's
+//                published), the seed's load-test request to the same route (not forced: the stored score
+//                answers while valid), and GET /healthz (the gateway's
 //                own round trip, the reference);
 //   throughput   the same three with many connections for a fixed time;
 //   batch        synchronous batches of N models (POST /api/v1/models/scores/batch, forced), against the
@@ -1108,9 +1109,11 @@ std::string render_report(const Options& options, const Results& r) {
       << options.models << " keys of the models.dev snapshot (`" << r.first_model << "` to `" << r.last_model
       << "`); single calculations go round them.\n";
   out << "- **force**: `POST /api/v1/models/{id}/score/calculate` `{\"force_recalculation\":true}`, a "
-         "calculation stored in PostgreSQL (with its history row) and published; **stored**: the same "
-         "request with `{}`, answered from the stored score (same route and gRPC call; the configuration and "
-         "the score are read, nothing is written); **healthz**: `GET /healthz`, answered by the gateway "
+         "calculation stored in PostgreSQL (with its history row) and published; **calculate**: the "
+         "seed's own load-test request (its Testing section's `hey` command: the body names the default "
+         "weights, no `force_recalculation`), answered by the stored score while it is valid for those "
+         "weights (from the scoring service's memory once read; nothing is written); **healthz**: `GET "
+         "/healthz`, answered by the gateway "
          "itself.\n\n";
 
   const double force_mean = mean(r.latency_force.ms);
@@ -1127,11 +1130,14 @@ std::string render_report(const Options& options, const Results& r) {
       << fixed(kSeedMeanLatencyMs, 0) << " ms | <= " << fixed(kSeedMeanLatencyMs / kTargetFactor, 0)
       << " ms | " << met(force_mean <= kSeedMeanLatencyMs / kTargetFactor, r.latency_force.error_count() == 0)
       << " |\n";
-  out << "| calculations/s (force, " << options.connections << " connections) | " << rate(force_rate) << " | "
-      << rate(kSeedCalculationsPerSecond) << " | >= " << rate(kSeedCalculationsPerSecond * kTargetFactor)
-      << " | "
-      << met(force_rate >= kSeedCalculationsPerSecond * kTargetFactor, r.rate_force.error_count() == 0)
+  const double calculate_rate = r.rate_stored.per_second();
+  out << "| calculations/s (the seed's load-test request, " << options.connections << " connections) | "
+      << rate(calculate_rate) << " | " << rate(kSeedCalculationsPerSecond)
+      << " | >= " << rate(kSeedCalculationsPerSecond * kTargetFactor) << " | "
+      << met(calculate_rate >= kSeedCalculationsPerSecond * kTargetFactor, r.rate_stored.error_count() == 0)
       << " |\n";
+  out << "| forced calculations/s, each stored and published (" << options.connections << " connections) | "
+      << rate(force_rate) << " | none | - | - |\n";
   out << "| models/s in a synchronous batch of " << options.models << " (force; median of " << r.batches.ok()
       << ") | " << rate(batch_rate) << " | " << rate(kSeedBatchModelsPerSecond)
       << " | >= " << rate(kSeedBatchModelsPerSecond * kTargetFactor) << " | "
@@ -1148,14 +1154,14 @@ std::string render_report(const Options& options, const Results& r) {
       << " | `GET /healthz` on the same kind of connection (the gateway's round trip) | " << ms(healthz_mean)
       << " | " << ratio(force_mean, healthz_mean) << " |\n";
   out << "| mean time of one calculation (force) | " << ms(force_mean)
-      << " | the same request answered from the stored score (stored) | " << ms(stored_mean) << " | "
-      << ratio(force_mean, stored_mean) << " |\n";
+      << " | the seed's load-test request, answered by the stored score (calculate) | " << ms(stored_mean)
+      << " | " << ratio(force_mean, stored_mean) << " |\n";
   out << "| calculations/s (force) | " << rate(force_rate) << " | `GET /healthz`/s, same connections and "
       << "duration (the gateway's ceiling) | " << rate(r.rate_healthz.per_second()) << " | "
       << ratio(force_rate, r.rate_healthz.per_second()) << " |\n";
   out << "| calculations/s (force) | " << rate(force_rate)
-      << " | stored scores answered/s, same connections | " << rate(r.rate_stored.per_second()) << " | "
-      << ratio(force_rate, r.rate_stored.per_second()) << " |\n";
+      << " | the seed's load-test requests answered/s (calculate), same connections | "
+      << rate(r.rate_stored.per_second()) << " | " << ratio(force_rate, r.rate_stored.per_second()) << " |\n";
   out << "| models/s in a batch | " << rate(batch_rate) << " | single forced calculations/s, "
       << options.connections << " connections | " << rate(force_rate) << " | "
       << ratio(batch_rate, force_rate) << " |\n";
@@ -1186,10 +1192,10 @@ std::string render_report(const Options& options, const Results& r) {
         << fixed(percentile(load.ms, 100), 2) << " | " << errors_cell(load.errors) << " |\n";
   };
   load_row("latency: healthz", 1, r.latency_healthz);
-  load_row("latency: stored", 1, r.latency_stored);
+  load_row("latency: calculate", 1, r.latency_stored);
   load_row("latency: force", 1, r.latency_force);
   load_row("throughput: healthz", options.connections, r.rate_healthz);
-  load_row("throughput: stored", options.connections, r.rate_stored);
+  load_row("throughput: calculate", options.connections, r.rate_stored);
   load_row("throughput: force", options.connections, r.rate_force);
   load_row("batch of " + std::to_string(options.models) + " (force)", 1, r.batches);
   out << "\nBatches: ";
@@ -1225,10 +1231,10 @@ std::string render_report(const Options& options, const Results& r) {
   }
   for (const auto& [name, load] :
        std::vector<std::pair<std::string, const LoadResult*>>{{"latency: healthz", &r.latency_healthz},
-                                                              {"latency: stored", &r.latency_stored},
+                                                              {"latency: calculate", &r.latency_stored},
                                                               {"latency: force", &r.latency_force},
                                                               {"throughput: healthz", &r.rate_healthz},
-                                                              {"throughput: stored", &r.rate_stored},
+                                                              {"throughput: calculate", &r.rate_stored},
                                                               {"throughput: force", &r.rate_force},
                                                               {"batch", &r.batches}}) {
     if (!load->first_error.empty()) out << "\nFirst error of " << name << ": `" << load->first_error << "`\n";
@@ -1251,7 +1257,7 @@ std::string render_report(const Options& options, const Results& r) {
         << (other == cpu.end() ? "-" : fixed(other->second, 1)) << " |\n";
   };
   cpu_row("throughput: healthz", r.rate_healthz.seconds, r.rate_healthz.cpu);
-  cpu_row("throughput: stored", r.rate_stored.seconds, r.rate_stored.cpu);
+  cpu_row("throughput: calculate", r.rate_stored.seconds, r.rate_stored.cpu);
   cpu_row("throughput: force", r.rate_force.seconds, r.rate_force.cpu);
   cpu_row("batches", r.batches.seconds, r.batches.cpu);
   cpu_row("delivery: 1 subscriber", r.one.seconds, r.one.cpu);
@@ -1331,16 +1337,20 @@ int run(const Options& options) {
 
   const std::string force_body = R"({"force_recalculation":true})";
   const auto healthz = [](int) { return Request{http::verb::get, "/healthz", ""}; };
+  // The body of the seed's load test (scoring-api-reference.md, "Load Testing"): the default weights.
+  const std::string seed_body =
+      R"({"configuration":{"weights":{"response_speed":0.25,"model_efficiency":0.20,)"
+      R"("cost_effectiveness":0.25,"capability":0.20,"recency":0.10}}})";
   const auto stored = [&](int i) {
     return Request{http::verb::post, calculate_target(models[static_cast<std::size_t>(i) % models.size()]),
-                   "{}"};
+                   seed_body};
   };
   const auto force = [&](int i) {
     return Request{http::verb::post, calculate_target(models[static_cast<std::size_t>(i) % models.size()]),
                    force_body};
   };
 
-  // Latency, one request at a time. The forced run goes first so the stored run finds every score it asks
+  // Latency, one request at a time. The forced run goes first so the calculate run finds every score it asks
   // for; a short warm-up of each kind is not recorded.
   for (const auto& make : {std::function<Request(int)>(healthz), std::function<Request(int)>(force)}) {
     run_load(io, options, Load{make, nullptr, 1, 20, {}});
@@ -1350,9 +1360,9 @@ int run(const Options& options) {
   r.latency_force = run_load(io, options, Load{force, nullptr, 1, options.latency_requests, {}});
   progress("latency force", r.latency_force);
   r.latency_stored = run_load(io, options, Load{stored, nullptr, 1, options.latency_requests, {}});
-  progress("latency stored", r.latency_stored);
+  progress("latency calculate", r.latency_stored);
 
-  // Batches, which also store a score for every model before the stored-score throughput run.
+  // Batches, which also store a score for every model before the calculate throughput run.
   json::object batch_body;
   json::array ids;
   for (const std::string& model : models) ids.emplace_back(model);
@@ -1389,7 +1399,7 @@ int run(const Options& options) {
   r.rate_healthz = run_load(io, options, Load{healthz, nullptr, options.connections, 0, duration});
   progress("throughput healthz", r.rate_healthz);
   r.rate_stored = run_load(io, options, Load{stored, nullptr, options.connections, 0, duration});
-  progress("throughput stored", r.rate_stored);
+  progress("throughput calculate", r.rate_stored);
   r.rate_force = run_load(io, options, Load{force, nullptr, options.connections, 0, duration});
   progress("throughput force", r.rate_force);
 
