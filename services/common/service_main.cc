@@ -58,7 +58,8 @@ class ServiceRuntime {
             "rally_dependency_up", "1 when the service can reach the dependency, else 0", {"dependency"})),
         serving_(metrics::Registry::global().gauge("rally_serving",
                                                    "1 while the service reports SERVING to health checks")) {
-    ServiceContext context{config, postgres_, redis_, metrics::Registry::global(), owned_, on_drain_};
+    ServiceContext context{config, postgres_, redis_,      metrics::Registry::global(),
+                           owned_, on_drain_, on_migrated_};
     handlers_ = service.make_services(context);
     for (const std::string& key : config.unread_file_keys()) {
       spdlog::warn("config file key {} is not used by {}", key, service.name);
@@ -137,6 +138,7 @@ class ServiceRuntime {
       spdlog::info("{} schema at version {} ({} migration(s) applied now)", service_.name,
                    report.current_version, report.applied.size());
       migrated_ = true;
+      for (const std::function<void()>& hook : on_migrated_) hook();
       return true;
     } catch (const DatabaseUnavailable& e) {
       spdlog::warn("migrations postponed: {}", e.what());
@@ -173,6 +175,7 @@ class ServiceRuntime {
   metrics::Family<metrics::Gauge>& serving_;
   std::vector<std::shared_ptr<void>> owned_;
   std::vector<std::function<void()>> on_drain_;
+  std::vector<std::function<void()>> on_migrated_;
   std::vector<std::unique_ptr<grpc::Service>> handlers_;
   std::optional<metrics::MetricsHttpServer> metrics_server_;
   std::unique_ptr<grpc::Server> server_;

@@ -33,6 +33,10 @@ struct ServiceContext {
   // Run when the drain starts, before the server stops taking calls: a service ends its open-ended
   // streams here, so they do not hold the stop for the whole drain period.
   std::vector<std::function<void()>>& on_drain;
+  // Run once, on the health monitor's thread, right after the service's migrations were applied (at the
+  // first contact with PostgreSQL, which may come long after start): start-up work that reads the
+  // service's own tables goes here, not in make_services.
+  std::vector<std::function<void()>>& on_migrated;
 
   // Keeps `resource` (an engine, a store, a client the handlers use by reference) alive as long as the
   // handlers need it, and returns it.

@@ -274,16 +274,18 @@ class LlmStack {
     REQUIRE(result.status == 201);
   }
 
-  // Stops the scoring service with `signal` (SIGKILL: a crash) and starts it again with the same settings,
-  // its log continued in a new file. Returns how the stopped one ended.
-  std::optional<int> restart_scoring(int signal) {
+  // Stops the scoring service with `signal` (SIGKILL: a crash) and starts it again with the same settings
+  // (`overrides` replacing some), its log continued in a new file. Returns how the stopped one ended.
+  std::optional<int> restart_scoring(int signal, const std::map<std::string, std::string>& overrides = {}) {
+    std::map<std::string, std::string> env = env_;
+    for (const auto& [key, value] : overrides) env[key] = value;
     for (auto it = processes_.begin(); it != processes_.end(); ++it) {
       if (it->first != "scoring") continue;
       const std::optional<int> status = it->second.stop(signal, 15s);
       it = processes_.erase(it);
       // In place: at the end the stack still stops it before the services it calls.
       processes_.emplace(it, "scoring",
-                         ChildProcess({RALLY_SCORING_BIN}, env_,
+                         ChildProcess({RALLY_SCORING_BIN}, env,
                                       logs_.file("scoring-" + std::to_string(++scoring_restarts_) + ".log")));
       return status;
     }

@@ -103,4 +103,39 @@ TEST_CASE("An asynchronous batch a crash interrupted is resumed at the next star
   CHECK(stack.log_of("scoring").find("resuming batch " + batch_id) != std::string::npos);
 }
 
+TEST_CASE("A scoring service started before its database exists does its start-up work once migrated") {
+  // A database that does not exist yet (created, then dropped: its name and URL stay), dropped again after
+  // the stack stopped.
+  ScratchDatabase late;
+  LlmStack stack(StackOptions{"10s", {{"RALLY_GATEWAY_AUTH", "off"}}, false, true});
+  const int port = stack.gateway_port();
+  REQUIRE(wait_until([&] { return http_request(port, "GET", "/api/v1/scoring/configuration").status == 200; },
+                     60s));
+  const auto run_admin = [](const std::string& sql) {
+    pqxx::connection admin(postgres_url());
+    pqxx::nontransaction transaction(admin);
+    transaction.exec0(sql);
+  };
+  run_admin("DROP DATABASE " + pqxx::connection(postgres_url()).quote_name(late.name()));
+  stack.restart_scoring(SIGTERM, {{"RALLY_PG_URL", late.url()}, {"RALLY_SCORING_RECALC_INTERVAL", "1h"}});
+
+  // The start-up recalculation finds no tables and says so; it must not wait an hour to try again.
+  REQUIRE(wait_until(
+      [&] { return stack.log_of("scoring").find("scheduled recalculation stopped") != std::string::npos; },
+      30s));
+  run_admin("CREATE DATABASE " + pqxx::connection(postgres_url()).quote_name(late.name()));
+
+  // Migrated at the next health round; the recalculation tried again scores the suite's models.
+  REQUIRE(wait_until(
+      [&] {
+        const HttpResult ranking = http_request(port, "GET", "/api/v1/models/scores/ranking?limit=100");
+        return ranking.status == 200 &&
+               !parse_json(ranking.body).at("data").at("rankings").as_array().empty();
+      },
+      30s));
+  // Batches left processing are looked for only once the tables exist: no failed attempt before.
+  INFO(stack.log_of("scoring"));
+  CHECK(stack.log_of("scoring").find("unfinished batches not resumed") == std::string::npos);
+}
+
 }  // namespace rally::testing

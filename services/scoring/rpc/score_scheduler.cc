@@ -60,6 +60,9 @@ void ScoreScheduler::run() {
     sources_ = std::move(sources);
     lock.unlock();
     install();
+    // A recalculation PostgreSQL stopped (down, or not migrated yet at start) is tried again after `retry`,
+    // not a whole interval later.
+    bool recalculated = true;
     if (ready && settings_.interval.count() > 0) {
       common::Result<RecalculationSummary> summary = engine_.recalculate_all("scheduled recalculation");
       if (summary.ok()) {
@@ -67,7 +70,9 @@ void ScoreScheduler::run() {
             "scoring: scheduled recalculation: {} scores, {} changed, {} kept for models no longer listed",
             summary->recalculated, summary->changed, summary->skipped);
       } else {
-        spdlog::warn("scoring: scheduled recalculation stopped: {}", summary.error().message);
+        recalculated = false;
+        spdlog::warn("scoring: scheduled recalculation stopped (again in {} ms): {}", settings_.retry.count(),
+                     summary.error().message);
       }
     }
     lock.lock();
@@ -75,7 +80,8 @@ void ScoreScheduler::run() {
     if (ready && settings_.interval.count() == 0) {
       wake_.wait(lock, [this] { return stopping_; });
     } else {
-      wake_.wait_for(lock, ready ? settings_.interval : settings_.retry, [this] { return stopping_; });
+      wake_.wait_for(lock, ready && recalculated ? settings_.interval : settings_.retry,
+                     [this] { return stopping_; });
     }
   }
 }

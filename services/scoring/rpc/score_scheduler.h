@@ -1,8 +1,8 @@
 // Keeps the engine's catalog assembled from the newest value of every source, and runs the scheduled
 // recalculation. Its thread first reads the sources every `retry` until the llm-proxy's catalog was read
 // (the suite's models must be present before they are scored), then recalculates, then reads the sources
-// and recalculates again every `interval`. models.dev documents arrive from the sync at any time
-// (set_models_dev) and take effect at once.
+// and recalculates again every `interval` (after `retry` when PostgreSQL stopped it). models.dev documents
+// arrive from the sync at any time (set_models_dev) and take effect at once.
 #pragma once
 
 #include <chrono>

@@ -257,7 +257,8 @@ std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& cont
       context.own(std::make_unique<common::BlockingExecutor>(settings.db_threads, settings.db_queue));
   common::BlockingExecutor& batch_thread = context.own(std::make_unique<common::BlockingExecutor>(1, 1000));
   auto service = std::make_unique<ScoringService>(engine, requests, batch_thread, watchers);
-  service->resume_unfinished_batches();
+  // Batches a stop left processing are in scoring.batches, which a fresh database has only once migrated.
+  context.on_migrated.emplace_back([resumer = service.get()] { resumer->resume_unfinished_batches(); });
   return service;
 }
 
