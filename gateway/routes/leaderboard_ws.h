@@ -22,6 +22,8 @@
 #include <string>
 #include <string_view>
 
+#include "services/common/redis_channels.h"
+
 namespace grpc {
 class Channel;
 }
@@ -42,8 +44,7 @@ namespace rally::gateway::routes {
 
 class LeaderboardMirror;
 
-// Where the arena publishes the whole leaderboard (a serialized rally.v1.LeaderboardResponse) on each change.
-inline constexpr std::string_view kLeaderboardChannel = "rally:arena:leaderboard";
+using common::kLeaderboardChannel;  // services/common/redis_channels.h
 
 // A message of kLeaderboardChannel as the "update" clients get; nullopt when it is not a
 // LeaderboardResponse.

@@ -37,6 +37,7 @@
 #include <string_view>
 
 #include "gateway/ws/model_fanout.h"
+#include "services/common/redis_channels.h"
 
 namespace rally::common {
 struct RedisSettings;
@@ -48,9 +49,7 @@ class Router;
 
 namespace rally::gateway::routes {
 
-// Where the scoring service publishes every stored score (a serialized rally.v1.ScoreUpdate); the same as
-// services/scoring/scoring_settings.h's kScoreUpdatesChannel.
-inline constexpr std::string_view kScoreUpdatesChannel = "rally:scoring:updates";
+using common::kScoreUpdatesChannel;  // services/common/redis_channels.h
 
 // A message of kScoreUpdatesChannel as a ModelFanout update: the score's model_id and model_aliases, each
 // rendered as the "score_update" above with data.model_id the id given; nullopt when the payload is not a

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "services/common/config.h"
+#include "services/common/redis_channels.h"
 #include "services/scoring/engine/scoring_engine.h"
 
 namespace rally::common {
@@ -15,9 +16,7 @@ class ConfigSource;
 
 namespace rally::scoring {
 
-// Where stored score changes are published for the gateway's WebSocket subscribers (rally.v1.ScoreUpdate,
-// binary protobuf).
-inline constexpr std::string_view kScoreUpdatesChannel = "rally:scoring:updates";
+using common::kScoreUpdatesChannel;  // where stored score changes go (services/common/redis_channels.h)
 
 struct ScoringSettings {
   // The service keeps configurations and current scores in memory for 5 s (RALLY_SCORING_CACHE_TTL): with

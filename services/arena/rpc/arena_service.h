@@ -13,6 +13,7 @@
 #include "rally/v1/arena.grpc.pb.h"
 #include "rally/v1/llm_proxy.grpc.pb.h"
 #include "services/arena/arena_settings.h"
+#include "services/common/redis_channels.h"
 
 namespace rally::common {
 class BlockingExecutor;
@@ -28,8 +29,7 @@ class LeaderboardCache;
 class RatingFitter;
 class LeaderboardPublisher;
 
-// The Redis channel leaderboard changes go to; each message is a serialized rally.v1.LeaderboardResponse.
-inline constexpr std::string_view kLeaderboardChannel = "rally:arena:leaderboard";
+using common::kLeaderboardChannel;  // where leaderboard changes go (services/common/redis_channels.h)
 
 // What the handlers use; everything outlives the service.
 struct ArenaParts {
