@@ -14,6 +14,8 @@
 
 #include "rally/v1/llm_proxy.grpc.pb.h"
 #include "rally/v1/scoring.grpc.pb.h"
+#include "services/common/redis_channels.h"
+#include "services/common/redis_client.h"
 #include "tests/integration/llm_stack.h"
 #include "tests/support/http_client.h"
 
@@ -113,6 +115,65 @@ TEST_CASE("WatchScores streams the updates a watcher asked for, by key, alias or
   // Nothing beyond what each asked for: the "*" watcher saw the last update, which came after all others.
   CHECK(by_alias.count() == 2);
   CHECK(by_key.count() == 1);
+}
+
+TEST_CASE("A watcher that stops reading is ended with RESOURCE_EXHAUSTED; the others keep their updates") {
+  LlmStack stack(
+      StackOptions{"10s", {{"RALLY_GATEWAY_AUTH", "off"}, {"RALLY_SCORING_WATCH_QUEUE", "8"}}, false, true});
+  const std::string scoring = stack.env().at("RALLY_SCORING_ADDR");
+  REQUIRE(wait_until(
+      [&] {
+        return http_request(stack.gateway_port(), "GET", "/api/v1/scoring/configuration").status == 200;
+      },
+      60s));
+
+  // The stalled watcher: registered (its headers arrived), then never read until the end.
+  // Its channel takes no more than gRPC's smallest window of unread data: no BDP probing to grow it.
+  grpc::ChannelArguments small_window;
+  small_window.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  small_window.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 16 * 1024);
+  auto stub = v1::Scoring::NewStub(
+      grpc::CreateCustomChannel(scoring, grpc::InsecureChannelCredentials(), small_window));
+  grpc::ClientContext stalled_context;
+  stalled_context.set_deadline(std::chrono::system_clock::now() + 120s);
+  v1::WatchScoresRequest all;
+  all.add_model_ids("*");
+  const std::unique_ptr<grpc::ClientReader<v1::ScoreUpdate>> stalled =
+      stub->WatchScores(&stalled_context, all);
+  stalled->WaitForInitialMetadata();
+  Watch reading(scoring, {"*"});
+
+  // Updates as the scoring service publishes them, large enough that a few fill gRPC's flow-control
+  // windows: the stalled watcher's queue then grows past its bound. They go in small steps that a reading
+  // watcher keeps up with (a burst of more than the bound would end any watcher).
+  constexpr int kUpdates = 200;
+  constexpr int kStep = 4;
+  common::RedisSettings redis_settings;
+  redis_settings.address = redis_address();
+  common::RedisClient redis(redis_settings);
+  for (int i = 0; i < kUpdates; ++i) {
+    v1::ScoreUpdate update;
+    update.mutable_score()->set_model_id("test/model-" + std::to_string(i));
+    update.mutable_score()->set_model_name(std::string(16 * 1024, 'x'));
+    REQUIRE(redis.publish(common::kScoreUpdatesChannel, update.SerializeAsString()) >= 1);
+    if ((i + 1) % kStep == 0) {
+      REQUIRE(wait_until([&] { return reading.count() == static_cast<std::size_t>(i + 1); }, 10s));
+    }
+  }
+
+  REQUIRE(wait_until([&] { return reading.count() == kUpdates; }, 60s));
+  CHECK(reading.updates().back().score().model_id() == "test/model-" + std::to_string(kUpdates - 1));
+  CHECK_FALSE(reading.ended());
+
+  // What the stalled watcher gets when it reads at last: what was in flight, then the end.
+  int received = 0;
+  v1::ScoreUpdate update;
+  while (stalled->Read(&update)) ++received;
+  const grpc::Status status = stalled->Finish();
+  INFO(status.error_message());
+  CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
+  CHECK_THAT(status.error_message(), Catch::Contains("too slow"));
+  CHECK(received < kUpdates);
 }
 
 TEST_CASE(
