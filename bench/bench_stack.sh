@@ -7,8 +7,9 @@
 # throwaway stack: PostgreSQL, Redis, the LLM simulator, the llm-proxy, the arena, the scoring service and the
 # gateway, each on 127.0.0.1 and never on a dev stack's port, and API tokens for it (rally-admin).
 #
-# A script sets BENCH_NAME (its name in messages), parses its options with bench_common_option, checks its
-# binaries with bench_require, then calls bench_init and the bench_start_* functions in order.
+# A script sets BENCH_NAME (its name in messages), parses its options with bench_common_option (or, when the
+# rest go to a bench binary, bench_passthrough_options), checks its binaries with bench_require, then calls
+# bench_init and the bench_start_* functions in order.
 
 # shellcheck source=SCRIPTDIR/../rally
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../rally"
@@ -19,6 +20,9 @@ KEEP=0
 BENCH_TMP=""
 BENCH_SHIFT=0       # set by the option parsers: how many arguments they used
 BENCH_VALUE=""      # set by bench_option_value
+BENCH_ARGS=()       # set by bench_passthrough_options: the arguments for the bench binary
+BENCH_START_LOAD="" # set by bench_record_load
+BENCH_START_COMPILERS=""
 declare -A BENCH_PIDS=()     # name -> pid, for what runs now
 declare -A BENCH_CLIENTS=()  # names of load clients: stopped without a complaint
 BENCH_ORDER=()               # names in start order; stopped in reverse
@@ -69,6 +73,44 @@ bench_common_option() {
       exit 0
       ;;
   esac
+}
+
+# For a script that hands every other argument to its bench binary: takes the common options and puts the
+# rest, in order, in BENCH_ARGS.
+bench_passthrough_options() {
+  BENCH_ARGS=()
+  while (($# > 0)); do
+    bench_common_option "$@"
+    if ((BENCH_SHIFT == 0)); then
+      BENCH_ARGS+=("$1")
+      BENCH_SHIFT=1
+    fi
+    shift "$BENCH_SHIFT"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# The machine
+
+# Raises the open-file limit to 65536, or to the hard limit when that is lower, and warns when it stays
+# below 4096: every connection of WHAT (e.g. "500 streams") holds a descriptor in the bench and in the
+# components it reaches.
+bench_raise_open_file_limit() {
+  local hard_limit
+  hard_limit=$(ulimit -Hn)
+  if [[ $hard_limit == unlimited ]] || ((hard_limit >= 65536)); then
+    ulimit -n 65536
+  else
+    ulimit -n "$hard_limit"
+  fi
+  (($(ulimit -n) >= 4096)) || warn "open-file limit is $(ulimit -n): $1 may run out of descriptors"
+}
+
+# What else loads the machine now, for the report: BENCH_START_LOAD (the 1, 5 and 15 minute load averages)
+# and BENCH_START_COMPILERS (running cc1plus processes, a build sharing the cores).
+bench_record_load() {
+  BENCH_START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+  BENCH_START_COMPILERS=$(pgrep -c -x cc1plus || true)
 }
 
 # ---------------------------------------------------------------------------------------------------------

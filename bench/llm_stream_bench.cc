@@ -7,8 +7,6 @@
 // connection, the body read as it arrives so the time of the first content token is the time of the read
 // that delivered it.
 
-#include <sys/resource.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,9 +20,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -38,6 +33,8 @@
 #include <utility>
 #include <vector>
 
+#include "bench/bench_support.h"
+#include "bench/bench_tcp.h"
 #include "bench/openai_stream_reader.h"
 
 namespace rally::bench {
@@ -52,11 +49,6 @@ using Clock = std::chrono::steady_clock;
 
 // ---- Options
 // -----------------------------------------------------------------------------------------------
-
-struct Watched {
-  std::string name;
-  int pid = 0;
-};
 
 struct Options {
   tcp::endpoint direct;
@@ -79,7 +71,7 @@ struct Options {
   std::string output;
   std::string samples_file;
   std::string note;
-  std::vector<Watched> watched;
+  std::vector<WatchedProcess> watched;
 };
 
 constexpr std::string_view kUsage =
@@ -112,32 +104,6 @@ directly and through the gateway, at each concurrency level, and prints a Markdo
   --samples=FILE          write every request (target, level, round, connection, start, ttft, total) as CSV
 )";
 
-tcp::endpoint parse_endpoint(const std::string& text, const std::string& key) {
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos) throw std::invalid_argument(key + ": expected HOST:PORT, got " + text);
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(text.substr(0, colon), ec);
-  if (ec) throw std::invalid_argument(key + ": not an IP address: " + text.substr(0, colon));
-  const int port = std::stoi(text.substr(colon + 1));
-  if (port <= 0 || port > 65535) throw std::invalid_argument(key + ": bad port in " + text);
-  return {address, static_cast<unsigned short>(port)};
-}
-
-int parse_int(const std::string& text, const std::string& key, int min, int max) {
-  std::size_t used = 0;
-  int value = 0;
-  try {
-    value = std::stoi(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || text.empty() || value < min || value > max) {
-    throw std::invalid_argument(key + ": expected an integer " + std::to_string(min) + "-" +
-                                std::to_string(max) + ", got \"" + text + "\"");
-  }
-  return value;
-}
-
 std::vector<int> parse_list(const std::string& text, const std::string& key, int min, int max) {
   std::vector<int> values;
   std::stringstream in(text);
@@ -151,17 +117,7 @@ Options parse_options(int argc, char** argv) {
   bool have_direct = false;
   bool have_gateway = false;
   for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    }
-    const std::size_t equals = arg.find('=');
-    if (arg.rfind("--", 0) != 0 || equals == std::string::npos) {
-      throw std::invalid_argument("expected --key=value, got \"" + arg + "\"");
-    }
-    const std::string key = arg.substr(0, equals);
-    const std::string value = arg.substr(equals + 1);
+    const auto [key, value] = split_option(argv[i], kUsage);
     if (key == "--direct") {
       options.direct = parse_endpoint(value, key);
       have_direct = true;
@@ -195,10 +151,7 @@ Options parse_options(int argc, char** argv) {
     } else if (key == "--samples") {
       options.samples_file = value;
     } else if (key == "--watch") {
-      const std::size_t split = value.rfind('=');
-      if (split == std::string::npos || split == 0) throw std::invalid_argument("--watch: expected NAME=PID");
-      options.watched.push_back(
-          {value.substr(0, split), parse_int(value.substr(split + 1), key, 1, 1 << 30)});
+      options.watched.push_back(parse_watched(value, key, /*tree=*/false));
     } else if (key == "--note") {
       options.note = value;
     } else if (key == "--output") {
@@ -225,28 +178,12 @@ int requests_for_level(const Options& options, std::size_t level) {
 // ---- /proc
 // -------------------------------------------------------------------------------------------------
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// utime + stime of a process in seconds, or nullopt when it is gone.
+// utime + stime of a process in seconds (not its children's), or nullopt when it is gone.
 std::optional<double> process_cpu_seconds(int pid) {
-  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-  const std::size_t paren = stat.rfind(')');
-  if (paren == std::string::npos) return std::nullopt;
-  std::istringstream fields(stat.substr(paren + 2));
-  std::string field;
-  unsigned long long utime = 0;
-  unsigned long long stime = 0;
-  // Fields after the command: state(3) ... utime is field 14, stime 15.
-  for (int index = 3; index <= 15 && fields >> field; ++index) {
-    if (index == 14) utime = std::stoull(field);
-    if (index == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const std::vector<long long> fields = process_stat_fields(std::to_string(pid));
+  if (fields.empty()) return std::nullopt;
+  const long long ticks = fields.size() > 12 ? fields[11] + fields[12] : 0;
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // A "VmHWM:   1234 kB" line of /proc/PID/status, in MiB.
@@ -258,13 +195,6 @@ std::optional<double> process_memory_mib(int pid, std::string_view key) {
     }
   }
   return std::nullopt;
-}
-
-double own_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
 // ---- One phase: N requests at concurrency C against one target
@@ -313,11 +243,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
   bool connected() const { return connected_; }
-  void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
-  }
+  void close() { shut_down(stream_); }
 
  private:
   void on_connect(beast::error_code ec, bool first);
@@ -424,7 +350,7 @@ class Phase {
  private:
   void take_cpu_snapshot(std::map<std::string, double>& into) const {
     into["bench"] = own_cpu_seconds();
-    for (const Watched& watched : options_.watched) {
+    for (const WatchedProcess& watched : options_.watched) {
       if (auto seconds = process_cpu_seconds(watched.pid)) into[watched.name] = *seconds;
     }
   }
@@ -454,11 +380,7 @@ void Connection::connect() {
 
 void Connection::on_connect(beast::error_code ec, bool first) {
   connected_ = !ec;
-  if (connected_) {
-    // Requests go out in one write anyway; like curl and the SDKs, never let Nagle hold back a segment.
-    beast::error_code ignored;
-    stream_.socket().set_option(tcp::no_delay(true), ignored);
-  }
+  if (connected_) set_no_delay(stream_.socket());
   if (first) {
     phase_.on_first_connect(connected_, ec ? ec.message() : "");
     return;  // the phase starts every connected connection once all attempts are done
@@ -612,13 +534,10 @@ bool wait_until_ready(const std::vector<Target>& targets, std::chrono::seconds l
   const Clock::time_point deadline = Clock::now() + limit;
   for (const Target& target : targets) {
     int status = 0;
-    while ((status = get_models_status(target.endpoint)) != 200) {
-      if (Clock::now() >= deadline) {
-        std::cerr << "rally-llm-stream-bench: " << target.name << " (" << target.endpoint
-                  << ") is not ready: GET /v1/models answered " << status << "\n";
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    if (!poll_until(deadline, [&] { return (status = get_models_status(target.endpoint)) == 200; })) {
+      std::cerr << "rally-llm-stream-bench: " << target.name << " (" << target.endpoint
+                << ") is not ready: GET /v1/models answered " << status << "\n";
+      return false;
     }
   }
   return true;
@@ -626,24 +545,6 @@ bool wait_until_ready(const std::vector<Target>& targets, std::chrono::seconds l
 
 // ---- Report
 // ------------------------------------------------------------------------------------------------
-
-// Nearest-rank percentile of unsorted values; 0 for none.
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
-  return values[std::min(values.size(), std::max<std::size_t>(rank, 1)) - 1];
-}
-
-std::string fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
-}
-
-std::string signed_fixed(double value, int decimals) {
-  return (value >= 0 ? "+" : "") + fixed(value, decimals);
-}
 
 // Everything measured for one target at one level, over its rounds.
 struct TargetLevel {
@@ -672,11 +573,7 @@ struct TargetLevel {
     return static_cast<int>(
         std::count_if(samples.begin(), samples.end(), [](const Sample& s) { return s.ok; }));
   }
-  int error_count() const {
-    int sum = 0;
-    for (const auto& [kind, count] : errors) sum += count;
-    return sum + mismatches;
-  }
+  int error_count() const { return total_count(errors) + mismatches; }
   double tokens_per_second() const {
     return wall_seconds > 0 ? static_cast<double>(tokens()) / wall_seconds : 0;
   }
@@ -720,56 +617,11 @@ void count_mismatches(std::vector<LevelResult>& levels) {
   }
 }
 
-std::string first_line_of(const std::string& text, std::string_view key) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(key, 0) == 0) {
-      const std::size_t colon = line.find(':');
-      std::string value = colon == std::string::npos ? line : line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(" \t"));
-      return value;
-    }
-  }
-  return "unknown";
-}
-
-std::string machine_description() {
-  utsname name{};
-  uname(&name);
-  const std::string cpu = first_line_of(read_file("/proc/cpuinfo"), "model name");
-  const std::string memory_kib = first_line_of(read_file("/proc/meminfo"), "MemTotal");
-  const double memory_gib = std::strtod(memory_kib.c_str(), nullptr) / (1024.0 * 1024.0);
-  return std::to_string(std::thread::hardware_concurrency()) + " CPUs (" + cpu + "), " +
-         fixed(memory_gib, 1) + " GiB RAM, " + name.sysname + " " + name.release;
-}
-
-std::string load_average() {
-  std::istringstream in(read_file("/proc/loadavg"));
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
-  return text;
-}
-
-std::string errors_cell(const TargetLevel& target) {
-  if (target.error_count() == 0) return "0";
-  std::string cell = std::to_string(target.error_count()) + " (";
-  bool first = true;
-  for (const auto& [kind, count] : target.errors) {
-    cell += (first ? "" : ", ") + kind + " " + std::to_string(count);
-    first = false;
-  }
-  if (target.mismatches > 0)
-    cell += (first ? "" : ", ") + std::string("text differs ") + std::to_string(target.mismatches);
-  return cell + ")";
+// The kinds of errors, then the answers that differ from the direct path's.
+std::string target_errors_cell(const TargetLevel& target) {
+  std::vector<std::pair<std::string, int>> counts(target.errors.begin(), target.errors.end());
+  if (target.mismatches > 0) counts.emplace_back("text differs", target.mismatches);
+  return errors_cell(counts);
 }
 
 struct Memory {
@@ -842,8 +694,8 @@ std::string render_report(const Options& options, const std::vector<LevelResult>
   for (const LevelResult& level : levels) {
     const double direct = level.direct.tokens_per_second(), gateway = level.gateway.tokens_per_second();
     out << "| " << level.concurrency << " | " << fixed(direct, 0) << " | " << fixed(gateway, 0) << " | "
-        << fixed(direct > 0 ? gateway / direct : 0, 3) << " | " << errors_cell(level.direct) << " | "
-        << errors_cell(level.gateway) << " |\n";
+        << fixed(direct > 0 ? gateway / direct : 0, 3) << " | " << target_errors_cell(level.direct) << " | "
+        << target_errors_cell(level.gateway) << " |\n";
   }
   for (const LevelResult& level : levels) {
     for (const TargetLevel* target : {&level.direct, &level.gateway}) {
@@ -874,7 +726,7 @@ std::string render_report(const Options& options, const std::vector<LevelResult>
   if (any_cpu) {
     out << "\n### CPU time during each target's phases (s)\n\n";
     out << "| Streams | Target | wall s |";
-    for (const Watched& watched : options.watched) out << " " << watched.name << " |";
+    for (const WatchedProcess& watched : options.watched) out << " " << watched.name << " |";
     out << " bench |\n|---:|---|---:|";
     for (std::size_t i = 0; i < options.watched.size(); ++i) out << "---:|";
     out << "---:|\n";
@@ -882,7 +734,7 @@ std::string render_report(const Options& options, const std::vector<LevelResult>
       for (const TargetLevel* target : {&level.direct, &level.gateway}) {
         out << "| " << level.concurrency << " | " << (target == &level.direct ? "direct" : "gateway") << " | "
             << fixed(target->wall_seconds, 1) << " |";
-        for (const Watched& watched : options.watched) {
+        for (const WatchedProcess& watched : options.watched) {
           const auto it = target->cpu_seconds.find(watched.name);
           out << " " << (it == target->cpu_seconds.end() ? "-" : fixed(it->second, 2)) << " |";
         }
@@ -944,7 +796,7 @@ int run(const Options& options) {
   const std::string load_start = load_average();
   const Clock::time_point run_started = Clock::now();
   std::vector<Memory> memory;
-  for (const Watched& watched : options.watched) {
+  for (const WatchedProcess& watched : options.watched) {
     memory.push_back({watched.name, process_memory_mib(watched.pid, "VmRSS"), std::nullopt, std::nullopt});
   }
 
@@ -1009,15 +861,7 @@ int run(const Options& options) {
   const std::string report =
       render_report(options, levels, memory, stagger, started_at, load_start, load_average(),
                     std::chrono::duration<double>(Clock::now() - run_started).count());
-  std::cout << report << std::flush;
-  if (!options.output.empty()) {
-    std::ofstream file(options.output);
-    file << report;
-    if (!file) {
-      std::cerr << "rally-llm-stream-bench: cannot write " << options.output << "\n";
-      return 1;
-    }
-  }
+  if (!publish_report(report, options.output, "rally-llm-stream-bench")) return 1;
   for (const LevelResult& level : levels) {
     if (level.direct.error_count() > 0 || level.gateway.error_count() > 0) return 3;
   }
@@ -1029,16 +873,7 @@ int run(const Options& options) {
 
 int main(int argc, char** argv) {
   rally::bench::Options options;
-  try {
-    options = rally::bench::parse_options(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "rally-llm-stream-bench: " << e.what() << "\n\n" << rally::bench::kUsage;
-    return 2;
-  }
-  try {
-    return rally::bench::run(options);
-  } catch (const std::exception& e) {
-    std::cerr << "rally-llm-stream-bench: " << e.what() << "\n";
-    return 1;
-  }
+  return rally::bench::bench_main(
+      "rally-llm-stream-bench", rally::bench::kUsage,
+      [&] { options = rally::bench::parse_options(argc, argv); }, [&] { return rally::bench::run(options); });
 }

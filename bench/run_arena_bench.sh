@@ -92,8 +92,7 @@ PGBENCH=$PG_BIN/pgbench
 [[ -x $PGBENCH ]] || die "$PGBENCH is missing (package postgresql)"
 
 CLOCK_TICKS=$(getconf CLK_TCK)
-START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-START_COMPILERS=$(pgrep -c -x cc1plus || true)
+bench_record_load
 
 # ---------------------------------------------------------------------------------------------------------
 # The stack
@@ -410,7 +409,8 @@ VOTE_RATIO=$(ratio "${RATE[votes]}" "$PGBENCH_TPS")
 READ_RATIO=$(ratio "${RATE[leaderboard]}" "${RATE[nginx]}")
 settings="$(date -u '+%Y-%m-%d %H:%M UTC'); $(nproc) CPUs"
 settings+=" ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)); load average at the start"
-settings+=" $START_LOAD, compiler processes (cc1plus) ${START_COMPILERS:-0}. Each run ${DURATION_S} s;"
+settings+=" $BENCH_START_LOAD, compiler processes (cc1plus) ${BENCH_START_COMPILERS:-0}."
+settings+=" Each run ${DURATION_S} s;"
 settings+=" wrk -t$THREADS -c$CONNECTIONS --timeout 10s;"
 settings+=" pgbench -M $PGBENCH_MODE -c $CONNECTIONS -j $THREADS;"
 settings+=" nginx worker_processes 2; gateway RALLY_GATEWAY_THREADS=${RALLY_GATEWAY_THREADS:-2 (default)};"

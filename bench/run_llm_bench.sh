@@ -27,16 +27,7 @@ BENCH_NAME=run_llm_bench
 # shellcheck source=SCRIPTDIR/bench_stack.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/bench_stack.sh"
 
-BENCH_ARGS=()
-while (($# > 0)); do
-  bench_common_option "$@"
-  if ((BENCH_SHIFT == 0)); then
-    BENCH_ARGS+=("$1")
-    BENCH_SHIFT=1
-  fi
-  shift "$BENCH_SHIFT"
-done
-
+bench_passthrough_options "$@"
 bench_require gateway llm-proxy llm-simulator llm-stream-bench
 
 TTFT=${BENCH_TTFT:-200ms}
@@ -44,13 +35,7 @@ TOKENS_PER_SECOND=${BENCH_TOKENS_PER_SECOND:-50}
 SIMULATOR_THREADS=${BENCH_SIMULATOR_THREADS:-2}
 
 # 500 streams need about 500 descriptors in the bench, the gateway, the llm-proxy and the simulator each.
-hard_limit=$(ulimit -Hn)
-if [[ $hard_limit == unlimited ]] || ((hard_limit >= 65536)); then
-  ulimit -n 65536
-else
-  ulimit -n "$hard_limit"
-fi
-(($(ulimit -n) >= 4096)) || warn "open-file limit is $(ulimit -n): 500 streams may run out of descriptors"
+bench_raise_open_file_limit "500 streams"
 
 bench_init rally-bench
 bench_start_databases
@@ -64,12 +49,12 @@ bench_start_llm_proxy
 bench_start_gateway
 note "gateway: http://127.0.0.1:$BENCH_GATEWAY_PORT"
 
-compilers=$(pgrep -c -x cc1plus || true)
+bench_record_load
 settings="simulator TTFT $TTFT, $TOKENS_PER_SECOND tokens/s, $SIMULATOR_THREADS I/O threads;"
 settings+=" gateway RALLY_GATEWAY_THREADS=${RALLY_GATEWAY_THREADS:-2 (default)};"
 settings+=" llm-proxy RALLY_LLM_PROXY_HTTP_THREADS=${RALLY_LLM_PROXY_HTTP_THREADS:-1 (default)},"
 settings+=" RALLY_LLM_PROXY_MAX_IDLE_CONNECTIONS=${RALLY_LLM_PROXY_MAX_IDLE_CONNECTIONS:-32 (default)};"
-settings+=" ${compilers:-0} compiler processes (cc1plus) running at the start"
+settings+=" ${BENCH_START_COMPILERS:-0} compiler processes (cc1plus) running at the start"
 [[ -z ${BENCH_NOTE:-} ]] || settings+="; $BENCH_NOTE"
 
 step "rally-llm-stream-bench"

@@ -40,30 +40,12 @@ BENCH_NAME=run_scoring_bench
 # shellcheck source=SCRIPTDIR/bench_stack.sh
 source "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/bench_stack.sh"
 
-BENCH_ARGS=()
-while (($# > 0)); do
-  bench_common_option "$@"
-  if ((BENCH_SHIFT == 0)); then
-    BENCH_ARGS+=("$1")
-    BENCH_SHIFT=1
-  fi
-  shift "$BENCH_SHIFT"
-done
-
+bench_passthrough_options "$@"
 bench_require gateway admin llm-proxy arena scoring llm-simulator scoring-bench
 
 # 1,000 WebSocket subscribers hold a descriptor each in the bench and in the gateway.
-hard_limit=$(ulimit -Hn)
-if [[ $hard_limit == unlimited ]] || ((hard_limit >= 65536)); then
-  ulimit -n 65536
-else
-  ulimit -n "$hard_limit"
-fi
-(($(ulimit -n) >= 4096)) ||
-  warn "open-file limit is $(ulimit -n): 1,000 subscribers may run out of descriptors"
-
-START_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-START_COMPILERS=$(pgrep -c -x cc1plus || true)
+bench_raise_open_file_limit "1,000 subscribers"
+bench_record_load
 
 bench_init rally-scoring-bench
 bench_start_databases
@@ -87,8 +69,8 @@ settings+=" RALLY_LOG_LEVEL=${RALLY_LOG_LEVEL:-info (default)};"
 settings+=" scoring RALLY_SCORING_DB_THREADS=${RALLY_SCORING_DB_THREADS:-8 (default)},"
 settings+=" RALLY_PG_POOL_SIZE=${RALLY_PG_POOL_SIZE:-8 (default)}, RALLY_SCORING_RECALC_INTERVAL=0s;"
 settings+=" PostgreSQL $("$(pg_bin_dir)/postgres" --version | awk '{ print $3 }') with Debian's defaults"
-settings+=" (synchronous_commit on); open-file limit $(ulimit -n); load average $START_LOAD and"
-settings+=" ${START_COMPILERS:-0} compiler processes (cc1plus) before the stack started"
+settings+=" (synchronous_commit on); open-file limit $(ulimit -n); load average $BENCH_START_LOAD and"
+settings+=" ${BENCH_START_COMPILERS:-0} compiler processes (cc1plus) before the stack started"
 [[ -z ${BENCH_NOTE:-} ]] || settings+="; $BENCH_NOTE"
 
 step "rally-scoring-bench"

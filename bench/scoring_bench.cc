@@ -16,7 +16,6 @@
 // ratio or difference against its same-run reference. One io_context on one thread drives every connection.
 
 #include <sys/resource.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,12 +31,7 @@
 #include <cctype>
 #include <charconv>
 #include <chrono>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -51,6 +45,9 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include "bench/bench_support.h"
+#include "bench/bench_tcp.h"
 
 namespace rally::bench {
 namespace {
@@ -75,20 +72,6 @@ constexpr double kTargetFactor = 10;
 
 // ---- Pure parts
 // ----------------------------------------------------------------------------------------------
-
-// Nearest-rank percentile of unsorted values; 0 for none.
-double percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(values.size())));
-  return values[std::min(values.size(), std::max<std::size_t>(rank, 1)) - 1];
-}
-
-double mean(const std::vector<double>& values) {
-  double sum = 0;
-  for (const double value : values) sum += value;
-  return values.empty() ? 0 : sum / static_cast<double>(values.size());
-}
 
 // A path segment: everything but RFC 3986's unreserved characters percent-encoded ("a/b" -> "a%2Fb").
 std::string percent_encode(std::string_view text) {
@@ -187,12 +170,6 @@ std::string_view resp_kind(std::string_view value) {
 // ---- Options
 // -----------------------------------------------------------------------------------------------
 
-struct Watched {
-  std::string name;
-  int pid = 0;
-  bool tree = false;  // with its live children (PostgreSQL's backends)
-};
-
 struct Options {
   tcp::endpoint gateway;
   std::optional<tcp::endpoint> redis;
@@ -211,7 +188,7 @@ struct Options {
   std::chrono::seconds wait_ready{60};
   std::string output;
   std::string note;
-  std::vector<Watched> watched;
+  std::vector<WatchedProcess> watched;
 };
 
 constexpr std::string_view kUsage =
@@ -243,56 +220,11 @@ Measures the scoring API through the gateway and prints a Markdown report (docs/
   --output=FILE           also write the report to FILE
 )";
 
-tcp::endpoint parse_endpoint(const std::string& text, const std::string& key) {
-  const std::size_t colon = text.rfind(':');
-  if (colon == std::string::npos) throw std::invalid_argument(key + ": expected HOST:PORT, got " + text);
-  boost::system::error_code ec;
-  const auto address = asio::ip::make_address(text.substr(0, colon), ec);
-  if (ec) throw std::invalid_argument(key + ": not an IP address: " + text.substr(0, colon));
-  const int port = std::stoi(text.substr(colon + 1));
-  if (port <= 0 || port > 65535) throw std::invalid_argument(key + ": bad port in " + text);
-  return {address, static_cast<unsigned short>(port)};
-}
-
-int parse_int(const std::string& text, const std::string& key, int min, int max) {
-  int value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value < min ||
-      value > max) {
-    throw std::invalid_argument(key + ": expected an integer " + std::to_string(min) + "-" +
-                                std::to_string(max) + ", got \"" + text + "\"");
-  }
-  return value;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-Watched parse_watched(const std::string& value, const std::string& key, bool tree) {
-  const std::size_t split = value.rfind('=');
-  if (split == std::string::npos || split == 0) throw std::invalid_argument(key + ": expected NAME=PID");
-  return {value.substr(0, split), parse_int(value.substr(split + 1), key, 1, 1 << 30), tree};
-}
-
 Options parse_options(int argc, char** argv) {
   Options options;
   bool have_gateway = false;
   for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    }
-    const std::size_t equals = arg.find('=');
-    if (!arg.starts_with("--") || equals == std::string::npos) {
-      throw std::invalid_argument("expected --key=value, got \"" + arg + "\"");
-    }
-    const std::string key = arg.substr(0, equals);
-    const std::string value = arg.substr(equals + 1);
+    const auto [key, value] = split_option(argv[i], kUsage);
     if (key == "--gateway") {
       options.gateway = parse_endpoint(value, key);
       have_gateway = true;
@@ -344,27 +276,10 @@ Options parse_options(int argc, char** argv) {
 // ---- CPU time from /proc
 // -----------------------------------------------------------------------------------
 
-// The fields of /proc/PID/stat after the command: [0] state, [1] ppid, [11] utime, [12] stime, [13] cutime,
-// [14] cstime. Empty when the process is gone.
-std::vector<long long> stat_fields(const std::string& pid) {
-  const std::string stat = read_file("/proc/" + pid + "/stat");
-  const std::size_t paren = stat.rfind(')');
-  std::vector<long long> fields;
-  if (paren == std::string::npos || paren + 2 > stat.size()) return fields;
-  std::istringstream in(stat.substr(paren + 2));
-  std::string field;
-  while (in >> field) {
-    long long value = 0;
-    std::from_chars(field.data(), field.data() + field.size(), value);
-    fields.push_back(value);
-  }
-  return fields;
-}
-
 // Clock ticks a process used, with those of its children that have exited (and, for a tree, those of its
 // live children).
-long long process_ticks(const Watched& watched) {
-  const std::vector<long long> own = stat_fields(std::to_string(watched.pid));
+long long process_ticks(const WatchedProcess& watched) {
+  const std::vector<long long> own = process_stat_fields(std::to_string(watched.pid));
   if (own.size() < 15) return 0;
   long long ticks = own[11] + own[12] + own[13] + own[14];
   if (!watched.tree) return ticks;
@@ -372,7 +287,7 @@ long long process_ticks(const Watched& watched) {
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    const std::vector<long long> child = stat_fields(name);
+    const std::vector<long long> child = process_stat_fields(name);
     if (child.size() >= 15 && child[1] == watched.pid) ticks += child[11] + child[12] + child[13] + child[14];
   }
   return ticks;
@@ -386,22 +301,15 @@ long long machine_ticks() {
   return user + nice + system + irq + softirq + steal;
 }
 
-double own_cpu_seconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
-}
-
 // CPU seconds of the watched processes, the bench and the whole machine at one moment; the difference of
 // two is what each used in between, "other" being the rest of the machine.
 struct CpuSnapshot {
   std::map<std::string, double> seconds;
 
-  static CpuSnapshot take(const std::vector<Watched>& watched) {
+  static CpuSnapshot take(const std::vector<WatchedProcess>& watched) {
     const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
     CpuSnapshot snapshot;
-    for (const Watched& process : watched) {
+    for (const WatchedProcess& process : watched) {
       snapshot.seconds[process.name] = static_cast<double>(process_ticks(process)) / hz;
     }
     snapshot.seconds["bench"] = own_cpu_seconds();
@@ -458,17 +366,14 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
     if (connected_) return write();
     stream_.async_connect(options_.gateway, [self = shared_from_this()](beast::error_code ec) {
       if (ec) return self->finish({0, "", "connect: " + ec.message(), 0});
-      beast::error_code ignored;
-      self->stream_.socket().set_option(tcp::no_delay(true), ignored);
+      set_no_delay(self->stream_.socket());
       self->connected_ = true;
       self->write();
     });
   }
 
   void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    shut_down(stream_);
     connected_ = false;
   }
 
@@ -530,11 +435,7 @@ struct LoadResult {
   std::map<std::string, double> cpu;
 
   int ok() const { return static_cast<int>(ms.size()); }
-  int error_count() const {
-    int sum = 0;
-    for (const auto& [kind, count] : errors) sum += count;
-    return sum;
-  }
+  int error_count() const { return total_count(errors); }
   double per_second() const { return seconds > 0 ? ok() / seconds : 0; }
 };
 
@@ -671,11 +572,7 @@ struct DeliveryResult {
     ++errors[kind];
     if (first_error.empty()) first_error = kind + (detail.empty() ? "" : ": " + detail);
   }
-  int error_count() const {
-    int sum = 0;
-    for (const auto& [kind, count] : errors) sum += count;
-    return sum;
-  }
+  int error_count() const { return total_count(errors); }
   std::vector<double> delivery_ms() const {
     std::vector<double> values;
     values.reserve(deliveries.size());
@@ -909,8 +806,7 @@ void Subscriber::start() {
 
 void Subscriber::on_connect(beast::error_code ec) {
   if (ec) return fail("connect", ec);
-  beast::error_code ignored;
-  beast::get_lowest_layer(ws_).socket().set_option(tcp::no_delay(true), ignored);
+  set_no_delay(beast::get_lowest_layer(ws_).socket());
   beast::get_lowest_layer(ws_).expires_never();  // the websocket's own timeouts from here
   const tcp::endpoint& gateway = run_.options().gateway;
   ws_.async_handshake(
@@ -1018,65 +914,6 @@ DeliveryResult run_delivery(asio::io_context& io, const Options& options,
 
 // ---- Report
 // ------------------------------------------------------------------------------------------------
-
-std::string fixed(double value, int decimals) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, value);
-  return text;
-}
-
-std::string signed_fixed(double value, int decimals) {
-  return (value >= 0 ? "+" : "") + fixed(value, decimals);
-}
-
-std::string first_line_of(const std::string& text, std::string_view key) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.starts_with(key)) {
-      const std::size_t colon = line.find(':');
-      std::string value = colon == std::string::npos ? line : line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(" \t"));
-      return value;
-    }
-  }
-  return "unknown";
-}
-
-std::string machine_description() {
-  utsname name{};
-  uname(&name);
-  const std::string cpu = first_line_of(read_file("/proc/cpuinfo"), "model name");
-  const double memory_gib =
-      std::strtod(first_line_of(read_file("/proc/meminfo"), "MemTotal").c_str(), nullptr) / (1024.0 * 1024.0);
-  return std::to_string(std::thread::hardware_concurrency()) + " CPUs (" + cpu + "), " +
-         fixed(memory_gib, 1) + " GiB RAM, " + name.sysname + " " + name.release;
-}
-
-std::string load_average() {
-  std::istringstream in(read_file("/proc/loadavg"));
-  std::string one, five, fifteen;
-  in >> one >> five >> fifteen;
-  return one + " " + five + " " + fifteen;
-}
-
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm utc{};
-  gmtime_r(&now, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &utc);
-  return text;
-}
-
-std::string errors_cell(const std::map<std::string, int>& errors) {
-  int total = 0;
-  std::string kinds;
-  for (const auto& [kind, count] : errors) {
-    total += count;
-    kinds += (kinds.empty() ? "" : ", ") + kind + " " + std::to_string(count);
-  }
-  return total == 0 ? "0" : std::to_string(total) + " (" + kinds + ")";
-}
 
 struct Results {
   LoadResult latency_healthz, latency_stored, latency_force;
@@ -1242,13 +1079,13 @@ std::string render_report(const Options& options, const Results& r) {
 
   out << "\n#### CPU seconds used during each run\n\n";
   out << "bench: this client; other: the rest of the machine.\n\n| Run | Wall s |";
-  for (const Watched& watched : options.watched) out << " " << watched.name << " |";
+  for (const WatchedProcess& watched : options.watched) out << " " << watched.name << " |";
   out << " bench | other |\n|---|---:|";
   for (std::size_t i = 0; i < options.watched.size() + 2; ++i) out << "---:|";
   out << "\n";
   const auto cpu_row = [&](const std::string& name, double wall, const std::map<std::string, double>& cpu) {
     out << "| " << name << " | " << fixed(wall, 1) << " |";
-    for (const Watched& watched : options.watched) {
+    for (const WatchedProcess& watched : options.watched) {
       const auto it = cpu.find(watched.name);
       out << " " << (it == cpu.end() ? "-" : fixed(it->second, 1)) << " |";
     }
@@ -1279,16 +1116,11 @@ bool wait_until_ready(asio::io_context& io, const Options& options, const std::s
   Load probe;
   probe.request = [&](int) { return Request{http::verb::post, calculate_target(model), "{}"}; };
   probe.count = 1;
-  for (;;) {
-    const LoadResult result = run_load(io, options, probe);
-    if (result.ok() == 1) return true;
-    if (Clock::now() >= deadline) {
-      std::cerr << "rally-scoring-bench: not ready after " << options.wait_ready.count()
-                << " s: " << result.first_error << "\n";
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
+  LoadResult result;
+  if (poll_until(deadline, [&] { return (result = run_load(io, options, probe)).ok() == 1; })) return true;
+  std::cerr << "rally-scoring-bench: not ready after " << options.wait_ready.count()
+            << " s: " << result.first_error << "\n";
+  return false;
 }
 
 void progress(const std::string& name, const LoadResult& result) {
@@ -1413,15 +1245,7 @@ int run(const Options& options) {
   r.load_end = load_average();
   r.run_seconds = std::chrono::duration<double>(Clock::now() - run_started).count();
   const std::string report = render_report(options, r);
-  std::cout << report << std::flush;
-  if (!options.output.empty()) {
-    std::ofstream file(options.output);
-    file << report;
-    if (!file) {
-      std::cerr << "rally-scoring-bench: cannot write " << options.output << "\n";
-      return 1;
-    }
-  }
+  if (!publish_report(report, options.output, "rally-scoring-bench")) return 1;
   const bool clean = r.latency_healthz.error_count() + r.latency_stored.error_count() +
                          r.latency_force.error_count() + r.rate_healthz.error_count() +
                          r.rate_stored.error_count() + r.rate_force.error_count() + r.batches.error_count() +
@@ -1435,16 +1259,7 @@ int run(const Options& options) {
 
 int main(int argc, char** argv) {
   rally::bench::Options options;
-  try {
-    options = rally::bench::parse_options(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "rally-scoring-bench: " << e.what() << "\n\n" << rally::bench::kUsage;
-    return 2;
-  }
-  try {
-    return rally::bench::run(options);
-  } catch (const std::exception& e) {
-    std::cerr << "rally-scoring-bench: " << e.what() << "\n";
-    return 1;
-  }
+  return rally::bench::bench_main(
+      "rally-scoring-bench", rally::bench::kUsage, [&] { options = rally::bench::parse_options(argc, argv); },
+      [&] { return rally::bench::run(options); });
 }
