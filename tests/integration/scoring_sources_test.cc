@@ -117,7 +117,7 @@ TEST_CASE("WatchScores streams the updates a watcher asked for, by key, alias or
   CHECK(by_key.count() == 1);
 }
 
-TEST_CASE("A watcher that stops reading is ended with RESOURCE_EXHAUSTED; the others keep their updates") {
+TEST_CASE("A watcher that stops reading is ended with RESOURCE_EXHAUSTED, the others keep their updates") {
   LlmStack stack(
       StackOptions{"10s", {{"RALLY_GATEWAY_AUTH", "off"}, {"RALLY_SCORING_WATCH_QUEUE", "8"}}, false, true});
   const std::string scoring = stack.env().at("RALLY_SCORING_ADDR");
