@@ -100,7 +100,9 @@ TEST_CASE("An asynchronous batch a crash interrupted is resumed at the next star
   const auto history = query.exec1("SELECT count(*) FROM scoring.score_history")[0].as<std::size_t>();
   CHECK(history == kModels);
   INFO(stack.log_of("scoring"));
-  CHECK(stack.log_of("scoring").find("resuming batch " + batch_id) != std::string::npos);
+  // Within the logger's flush interval (100 ms) of being logged.
+  CHECK(wait_until(
+      [&] { return stack.log_of("scoring").find("resuming batch " + batch_id) != std::string::npos; }, 5s));
 }
 
 TEST_CASE("A scoring service started before its database exists does its start-up work once migrated") {

@@ -18,6 +18,7 @@
 #include "services/common/redis_client.h"
 #include "tests/integration/llm_stack.h"
 #include "tests/support/http_client.h"
+#include "tests/support/servers.h"
 
 namespace rally::testing {
 namespace {
@@ -81,7 +82,13 @@ std::map<std::string, std::string> bearer(const std::string& token) {
 }  // namespace
 
 TEST_CASE("WatchScores streams the updates a watcher asked for, by key, alias or all") {
-  LlmStack stack(StackOptions{"10s", {{"RALLY_GATEWAY_AUTH", "off"}}, false, true});
+  // A Redis of its own: tests running at the same time publish on the same channel names.
+  RedisServer redis{free_port()};
+  LlmStack stack(
+      StackOptions{"10s",
+                   {{"RALLY_GATEWAY_AUTH", "off"}, {"RALLY_REDIS_ADDR", redis.address().to_string()}},
+                   false,
+                   true});
   const std::string scoring = stack.env().at("RALLY_SCORING_ADDR");
   REQUIRE(wait_until(
       [&] {
@@ -118,8 +125,13 @@ TEST_CASE("WatchScores streams the updates a watcher asked for, by key, alias or
 }
 
 TEST_CASE("A watcher that stops reading is ended with RESOURCE_EXHAUSTED, the others keep their updates") {
-  LlmStack stack(
-      StackOptions{"10s", {{"RALLY_GATEWAY_AUTH", "off"}, {"RALLY_SCORING_WATCH_QUEUE", "8"}}, false, true});
+  RedisServer redis{free_port()};  // of its own: other tests publish on the same channel
+  LlmStack stack(StackOptions{"10s",
+                              {{"RALLY_GATEWAY_AUTH", "off"},
+                               {"RALLY_SCORING_WATCH_QUEUE", "8"},
+                               {"RALLY_REDIS_ADDR", redis.address().to_string()}},
+                              false,
+                              true});
   const std::string scoring = stack.env().at("RALLY_SCORING_ADDR");
   REQUIRE(wait_until(
       [&] {
@@ -149,13 +161,13 @@ TEST_CASE("A watcher that stops reading is ended with RESOURCE_EXHAUSTED, the ot
   constexpr int kUpdates = 200;
   constexpr int kStep = 4;
   common::RedisSettings redis_settings;
-  redis_settings.address = redis_address();
-  common::RedisClient redis(redis_settings);
+  redis_settings.address = redis.address();
+  common::RedisClient publisher(redis_settings);
   for (int i = 0; i < kUpdates; ++i) {
     v1::ScoreUpdate update;
     update.mutable_score()->set_model_id("test/model-" + std::to_string(i));
     update.mutable_score()->set_model_name(std::string(16 * 1024, 'x'));
-    REQUIRE(redis.publish(common::kScoreUpdatesChannel, update.SerializeAsString()) >= 1);
+    REQUIRE(publisher.publish(common::kScoreUpdatesChannel, update.SerializeAsString()) >= 1);
     if ((i + 1) % kStep == 0) {
       REQUIRE(wait_until([&] { return reading.count() == static_cast<std::size_t>(i + 1); }, 10s));
     }

@@ -73,7 +73,10 @@ TEST_CASE("the binary writes its port, serves, and stops cleanly on SIGTERM") {
   std::optional<ChildProcess> process;
   const int port = start(process, directory);
   CHECK(port > 0);
-  CHECK_THAT(process->read_log(), Catch::Contains("listening on http://127.0.0.1:" + std::to_string(port)));
+  // Log lines reach the file within the logger's flush interval (100 ms), not at once.
+  const std::string listening = "listening on http://127.0.0.1:" + std::to_string(port);
+  CHECK(wait_until([&] { return process->read_log().find(listening) != std::string::npos; },
+                   milliseconds(5000)));
 
   Connection connection(port);
   connection.send(request_text("GET", "/v1/models", {{"Authorization", "Bearer k"}}));
@@ -112,7 +115,8 @@ TEST_CASE("a rules file scripts replies end to end") {
       "reply": "{\"score\": {{hash:11}}, \"description\": \"The answer is {{words:8}}.\"}"}]})");
   std::optional<ChildProcess> process;
   const int port = start(process, directory, {{"RALLY_SIMULATOR_RULES", rules}});
-  CHECK_THAT(process->read_log(), Catch::Contains("1 rule(s)"));
+  CHECK(wait_until([&] { return process->read_log().find("1 rule(s)") != std::string::npos; },
+                   milliseconds(5000)));
 
   Connection connection(port);
   connection.send(
