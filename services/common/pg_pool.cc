@@ -172,19 +172,21 @@ void PgPool::release(std::unique_ptr<pqxx::connection> connection, bool broken) 
 }
 
 bool PgPool::ping() {
+  // A connection of its own, outside the pool: with every pooled connection busy (a load peak), waiting
+  // for one would make a healthy database look down and take the service out of rotation.
+  std::lock_guard lock(probe_mutex_);
   try {
-    Lease lease = acquire();
-    try {
-      // One round trip: a multi-statement query runs as one implicit transaction, so SET LOCAL applies to
-      // the SELECT only and leaves the pooled session's settings alone.
-      pqxx::nontransaction probe(*lease, "ping");
-      probe.exec("SET LOCAL statement_timeout = '1s'; SELECT 1");
-      return true;
-    } catch (const pqxx::broken_connection&) {
-      lease.mark_broken();
-      return false;
+    if (!probe_ || !usable(*probe_)) {
+      probe_.reset();
+      probe_ = open_connection();
     }
+    // One round trip: a multi-statement query runs as one implicit transaction, so SET LOCAL applies to
+    // the SELECT only.
+    pqxx::nontransaction probe(*probe_, "ping");
+    probe.exec("SET LOCAL statement_timeout = '1s'; SELECT 1");
+    return true;
   } catch (const std::exception&) {
+    probe_.reset();
     return false;
   }
 }

@@ -70,7 +70,8 @@ class PgPool {
   template <typename Fn>
   auto with_connection(Fn&& fn) -> decltype(fn(std::declval<pqxx::connection&>()));
 
-  // True when a connection answers SELECT 1 now (used by health checks).
+  // True when PostgreSQL answers SELECT 1 now (used by health checks), on a connection kept for this alone:
+  // a pool whose connections are all busy is not an outage.
   bool ping();
 
   std::size_t open_connections() const;
@@ -86,6 +87,8 @@ class PgPool {
   std::condition_variable released_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   std::size_t open_ = 0;  // idle + leased
+  std::mutex probe_mutex_;
+  std::unique_ptr<pqxx::connection> probe_;  // ping()'s own connection, opened when needed
 };
 
 }  // namespace rally::common
