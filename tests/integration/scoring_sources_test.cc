@@ -79,6 +79,15 @@ std::map<std::string, std::string> bearer(const std::string& token) {
   return {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
 }
 
+// The scoring service answers through the gateway once its migrations ran (these stacks run without auth).
+void wait_for_scoring(const LlmStack& stack) {
+  REQUIRE(wait_until(
+      [&] {
+        return http_request(stack.gateway_port(), "GET", "/api/v1/scoring/configuration").status == 200;
+      },
+      60s));
+}
+
 }  // namespace
 
 TEST_CASE("WatchScores streams the updates a watcher asked for, by key, alias or all") {
@@ -90,11 +99,7 @@ TEST_CASE("WatchScores streams the updates a watcher asked for, by key, alias or
                    false,
                    true});
   const std::string scoring = stack.env().at("RALLY_SCORING_ADDR");
-  REQUIRE(wait_until(
-      [&] {
-        return http_request(stack.gateway_port(), "GET", "/api/v1/scoring/configuration").status == 200;
-      },
-      60s));
+  wait_for_scoring(stack);
 
   Watch by_alias(scoring, {"gpt-4o"});
   Watch by_key(scoring, {"anthropic/claude-opus-4-5-20251101"});
@@ -133,11 +138,7 @@ TEST_CASE("A watcher that stops reading is ended with RESOURCE_EXHAUSTED, the ot
                               false,
                               true});
   const std::string scoring = stack.env().at("RALLY_SCORING_ADDR");
-  REQUIRE(wait_until(
-      [&] {
-        return http_request(stack.gateway_port(), "GET", "/api/v1/scoring/configuration").status == 200;
-      },
-      60s));
+  wait_for_scoring(stack);
 
   // The stalled watcher: registered (its headers arrived), then never read until the end.
   // Its channel takes no more than gRPC's smallest window of unread data: no BDP probing to grow it.
