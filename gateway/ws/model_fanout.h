@@ -1,8 +1,8 @@
 // Relays one Redis pub/sub channel of per-model updates to the WebSocket clients watching each model: one
 // subscription however many clients listen. Each message is decoded once (the fan-out's Decode), matched
 // against every client's ModelSubscription (model_subscription.h), and rendered once per id it goes out
-// under, however many clients get it. TopicFanout is the unfiltered sibling (the same text to everyone); the
-// live scores (routes/scoring_ws.h) use this one.
+// under, however many clients get it. The live scores (routes/scoring_ws.h) use it directly; TopicFanout
+// (the same text to everyone) is built on it.
 #pragma once
 
 #include <cstddef>

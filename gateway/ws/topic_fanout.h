@@ -1,6 +1,8 @@
 // Relays one Redis pub/sub channel to WebSocket clients: one subscription however many clients listen.
 // Each message is turned into the text clients get once, by the fan-out's transform, then sent to every
-// client added before it arrived. The live leaderboard uses it; any live feed fed by Redis can.
+// client added before it arrived. The live leaderboard uses it; any live feed fed by Redis can. It is a
+// ModelFanout (model_fanout.h) whose clients all watch "*" and whose messages are about no model in
+// particular: one mechanism for subscribing, dropping ended clients and skipping bad messages.
 #pragma once
 
 #include <cstddef>
@@ -12,12 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/ws/model_fanout.h"
 #include "gateway/ws/websocket.h"
-
-namespace rally::common {
-class RedisSubscriber;
-struct RedisSettings;
-}  // namespace rally::common
 
 namespace rally::gateway::ws {
 
@@ -30,7 +28,7 @@ class TopicFanout {
   // Subscribes to `channel` at once; while Redis is unreachable it keeps retrying in the background.
   TopicFanout(const common::RedisSettings& redis, std::string channel, Transform transform);
   // Stops the subscription: once it returns, this fan-out sends nothing more.
-  ~TopicFanout();
+  ~TopicFanout() = default;
   TopicFanout(const TopicFanout&) = delete;
   TopicFanout& operator=(const TopicFanout&) = delete;
 
@@ -40,7 +38,7 @@ class TopicFanout {
   void add(const std::shared_ptr<WebSocketChannel>& client);
   void remove(const WebSocketChannel& client);
 
-  const std::string& channel() const { return channel_; }
+  const std::string& channel() const;
   // True while subscribed on a live Redis connection.
   bool connected() const;
   // The text of the last valid message, if any arrived yet.
@@ -49,19 +47,9 @@ class TopicFanout {
   std::size_t client_count() const;
 
  private:
-  struct Client {
-    const WebSocketChannel* identity;  // what remove() compares, without locking the weak_ptr
-    std::weak_ptr<WebSocketChannel> channel;
-  };
-
-  void deliver(std::string_view payload);
-
-  const std::string channel_;
-  const Transform transform_;
-  mutable std::mutex mutex_;
-  std::vector<Client> clients_;
+  mutable std::mutex mutex_;  // guards latest_
   std::optional<std::string> latest_;
-  std::unique_ptr<common::RedisSubscriber> subscriber_;  // last: its thread stops before the rest goes away
+  ModelFanout fanout_;  // last: its subscription stops before latest_ goes away
 };
 
 }  // namespace rally::gateway::ws
