@@ -4,6 +4,7 @@
 
 #include "gateway/edge/rate_limit_classes.h"
 #include "gateway/routes/arena_routes.h"
+#include "gateway/routes/critique_routes.h"
 #include "gateway/routes/health_routes.h"
 #include "gateway/routes/leaderboard_mirror.h"
 #include "gateway/routes/leaderboard_ws.h"
@@ -36,6 +37,7 @@ http::Router make_router(const GatewaySettings& settings, const upstream::Upstre
   routes::add_leaderboard_websocket(router, channels.arena(), settings.redis, settings.arena_timeout,
                                     leaderboard_mirror, registry);
   routes::add_scoring_routes(router, channels.scoring(), settings.scoring, registry);
+  routes::add_critique_routes(router, channels.critique(), settings.critique_timeout, registry);
   routes::add_scoring_websocket(router, settings.redis);
   token_routes.add_to(router);
   return router;

@@ -75,6 +75,8 @@ GatewaySettings GatewaySettings::from(const common::ConfigSource& config) {
                                                    milliseconds(10), minutes(10));
   settings.arena_timeout = config.get_duration("RALLY_GATEWAY_ARENA_TIMEOUT", defaults.arena_timeout,
                                                milliseconds(10), seconds(60));
+  settings.critique_timeout = config.get_duration("RALLY_GATEWAY_CRITIQUE_TIMEOUT", defaults.critique_timeout,
+                                                  milliseconds(100), minutes(10));
   settings.leaderboard_max_age = config.get_duration(
       "RALLY_GATEWAY_LEADERBOARD_MAX_AGE", defaults.leaderboard_max_age, milliseconds(0), seconds(60));
   settings.scoring.timeout = config.get_duration("RALLY_GATEWAY_SCORING_TIMEOUT", defaults.scoring.timeout,

@@ -40,6 +40,9 @@ struct GatewaySettings {
   // Deadlines of the scoring calls. RALLY_GATEWAY_SCORING_TIMEOUT, RALLY_GATEWAY_SCORING_BATCH_TIMEOUT
   // (a synchronous batch)
   routes::ScoringRouteSettings scoring;
+  // Deadline of one critique (a transaction, the oracle's LLM call and its answer on chain).
+  // RALLY_GATEWAY_CRITIQUE_TIMEOUT
+  std::chrono::milliseconds critique_timeout{90000};
   // Where live updates come from (the leaderboard WebSocket). RALLY_REDIS_ADDR, RALLY_REDIS_PASSWORD,
   // RALLY_REDIS_CONNECT_TIMEOUT, RALLY_REDIS_COMMAND_TIMEOUT, RALLY_REDIS_RECONNECT_BACKOFF
   common::RedisSettings redis;

@@ -1,4 +1,5 @@
-// rally-critique: wires configuration to the critique service and runs it (see services/common/service_main.h).
+// rally-critique: wires configuration to the critique service and runs it (see
+// services/common/service_main.h).
 #include <memory>
 #include <vector>
 
@@ -15,9 +16,9 @@ int main(int argc, char** argv) {
   service.default_metrics_listen = {"127.0.0.1", 9104};
   service.migrations = &critique::migrations();
   service.grpc_service_names = {v1::Critique::service_full_name()};
-  service.make_services = [](common::ServiceContext&) {
+  service.make_services = [](common::ServiceContext& context) {
     std::vector<std::unique_ptr<grpc::Service>> handlers;
-    handlers.push_back(std::make_unique<critique::CritiqueService>());
+    handlers.push_back(critique::make_critique_service(context));
     return handlers;
   };
   return common::run_service(argc, argv, service);

@@ -27,6 +27,7 @@
 #include "tests/integration/simulator_process.h"
 #include "tests/support/http_client.h"
 #include "tests/support/process.h"
+#include "tests/support/servers.h"
 #include "tests/support/temporary_directory.h"
 #include "tests/support/test_env.h"
 
@@ -123,7 +124,15 @@ struct StackOptions {
   // Also start rally-scoring (with the committed models.dev snapshot, no scheduled recalculation, no
   // models.dev sync); tests wait for it through the gateway since the scoring routes need a token.
   bool scoring = false;
+  // Also start rally-critique against the Ethereum node at this URL (an AnvilServer of the test's):
+  // rally-chain-deploy first deploys the contracts with anvil's dev keys, and the simulator gets the
+  // shipped critic rule (deploy/simulator-rules.json).
+  std::string critique_rpc_url;
 };
+
+// anvil's dev account 2 signs the critiques (accounts 0 and 1 deploy and answer; AnvilServer has those).
+inline constexpr std::string_view kCritiqueRequesterKey =
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a";
 
 // The simulator, the llm-proxy (and the arena) and the gateway, started in that order and stopped in reverse.
 class LlmStack {
@@ -132,7 +141,10 @@ class LlmStack {
       : LlmStack(StackOptions{std::move(sse_heartbeat), std::move(extra_env), false}) {}
 
   explicit LlmStack(const StackOptions& options) {
-    start_simulator();
+    start_simulator(options.critique_rpc_url.empty()
+                        ? std::map<std::string, std::string>{}
+                        : std::map<std::string, std::string>{
+                              {"RALLY_SIMULATOR_RULES", RALLY_SOURCE_DIR "/deploy/simulator-rules.json"}});
     proxy_port_ = free_port();
     const int proxy_port = proxy_port_;
     std::map<std::string, std::string> env{
@@ -172,6 +184,24 @@ class LlmStack {
       env.try_emplace("RALLY_SCORING_RECALC_INTERVAL", "0s");
       env.try_emplace("RALLY_SCORING_MODELS_DEV_URL", "");
       processes_.emplace_back("scoring", ChildProcess({RALLY_SCORING_BIN}, env, logs_.file("scoring.log")));
+    }
+
+    if (!options.critique_rpc_url.empty()) {
+      env["RALLY_CRITIQUE_ADDR"] = "127.0.0.1:" + std::to_string(free_port());
+      env.try_emplace("RALLY_CRITIQUE_METRICS_ADDR", "127.0.0.1:" + std::to_string(free_port()));
+      env["RALLY_CRITIQUE_RPC_URL"] = options.critique_rpc_url;
+      env["RALLY_CRITIQUE_CONTRACTS_FILE"] = logs_.file("contracts.json");
+      env["RALLY_CRITIQUE_REQUESTER_KEY"] = std::string(kCritiqueRequesterKey);
+      env["RALLY_CRITIQUE_WORKER_KEY"] = std::string(AnvilServer::kWorkerKey);
+      env.try_emplace("RALLY_CRITIQUE_POLL_INTERVAL", "20ms");
+      std::map<std::string, std::string> deploy_env = env;
+      deploy_env["RALLY_CHAIN_DEPLOYER_KEY"] = std::string(AnvilServer::kDeployerKey);
+      ChildProcess deploy({RALLY_CHAIN_DEPLOY_BIN}, deploy_env, logs_.file("chain-deploy.log"));
+      const std::optional<int> deployed = deploy.stop(0, 60s);  // signal 0: only waits for the exit
+      INFO(deploy.read_log());
+      REQUIRE(deployed == std::optional<int>(0));
+      processes_.emplace_back("critique",
+                              ChildProcess({RALLY_CRITIQUE_BIN}, env, logs_.file("critique.log")));
     }
 
     env["RALLY_GATEWAY_SSE_HEARTBEAT"] = options.sse_heartbeat;
@@ -277,20 +307,12 @@ class LlmStack {
   // Stops the scoring service with `signal` (SIGKILL: a crash) and starts it again with the same settings
   // (`overrides` replacing some), its log continued in a new file. Returns how the stopped one ended.
   std::optional<int> restart_scoring(int signal, const std::map<std::string, std::string>& overrides = {}) {
-    std::map<std::string, std::string> env = env_;
-    for (const auto& [key, value] : overrides) env[key] = value;
-    for (auto it = processes_.begin(); it != processes_.end(); ++it) {
-      if (it->first != "scoring") continue;
-      const std::optional<int> status = it->second.stop(signal, 15s);
-      it = processes_.erase(it);
-      // In place: at the end the stack still stops it before the services it calls.
-      processes_.emplace(it, "scoring",
-                         ChildProcess({RALLY_SCORING_BIN}, env,
-                                      logs_.file("scoring-" + std::to_string(++scoring_restarts_) + ".log")));
-      return status;
-    }
-    FAIL("the stack runs no scoring service");
-    return std::nullopt;
+    return restart("scoring", RALLY_SCORING_BIN, signal, overrides);
+  }
+
+  // The same for the critique service (and its oracle worker).
+  std::optional<int> restart_critique(int signal, const std::map<std::string, std::string>& overrides = {}) {
+    return restart("critique", RALLY_CRITIQUE_BIN, signal, overrides);
   }
 
   std::string log_of(const std::string& name) const {
@@ -307,10 +329,29 @@ class LlmStack {
   }
 
  private:
-  void start_simulator() {
+  std::optional<int> restart(const std::string& name, const char* binary, int signal,
+                             const std::map<std::string, std::string>& overrides) {
+    std::map<std::string, std::string> env = env_;
+    for (const auto& [key, value] : overrides) env[key] = value;
+    for (auto it = processes_.begin(); it != processes_.end(); ++it) {
+      if (it->first != name) continue;
+      const std::optional<int> status = it->second.stop(signal, 15s);
+      it = processes_.erase(it);
+      // In place: at the end the stack still stops it before the services it calls.
+      processes_.emplace(
+          it, name,
+          ChildProcess({binary}, env, logs_.file(name + "-" + std::to_string(++restarts_) + ".log")));
+      return status;
+    }
+    FAIL("the stack runs no " << name << " service");
+    return std::nullopt;
+  }
+
+  void start_simulator(const std::map<std::string, std::string>& extra_env) {
     const std::string port_file = logs_.file("simulator.port");
-    processes_.emplace_back("simulator", ChildProcess({RALLY_LLM_SIMULATOR_BIN}, simulator_env(port_file),
-                                                      logs_.file("simulator.log")));
+    processes_.emplace_back("simulator",
+                            ChildProcess({RALLY_LLM_SIMULATOR_BIN}, simulator_env(port_file, extra_env),
+                                         logs_.file("simulator.log")));
     simulator_port_ = wait_for_simulator_port(processes_.back().second, port_file);
   }
 
@@ -325,7 +366,7 @@ class LlmStack {
   TemporaryDirectory logs_{"rally-llm-routes-"};
   std::map<std::string, std::string> env_;
   int admin_runs_ = 0;
-  int scoring_restarts_ = 0;
+  int restarts_ = 0;
   ScratchDatabase database_;
   std::list<std::pair<std::string, ChildProcess>> processes_;  // a list: restart_scoring replaces in place
   int simulator_port_ = 0;

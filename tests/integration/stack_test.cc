@@ -60,6 +60,13 @@ class Stack {
     env_["RALLY_LLM_PROXY_CATALOG"] = RALLY_SOURCE_DIR "/deploy/models.json";
     env_["RALLY_SCORING_MODELS_DEV_FILE"] = RALLY_SOURCE_DIR "/deploy/data/models-dev-snapshot.json";
     env_["RALLY_SCORING_MODELS_DEV_URL"] = "";  // no internet: the snapshot only
+    // The critique service starts without its chain (it reaches the node only per call): a port nobody
+    // listens on, with anvil's public dev keys and made-up contract addresses.
+    env_["RALLY_CRITIQUE_RPC_URL"] = "http://127.0.0.1:" + std::to_string(free_port());
+    env_["RALLY_CRITIQUE_ORACLE_ADDRESS"] = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    env_["RALLY_CRITIQUE_CRITIC_ADDRESS"] = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
+    env_["RALLY_CRITIQUE_REQUESTER_KEY"] = std::string(AnvilServer::kDeployerKey);
+    env_["RALLY_CRITIQUE_WORKER_KEY"] = std::string(AnvilServer::kWorkerKey);
     for (const ServiceBinary& service : service_binaries()) {
       const int port = free_port();
       service_ports_[service.name] = port;
@@ -305,7 +312,7 @@ TEST_CASE("a service waits for PostgreSQL, migrates, and follows its outages", "
   CHECK(stack.process("scoring").stop(SIGTERM, 15s) == std::optional<int>(0));
 }
 
-TEST_CASE("RPCs not implemented yet answer UNIMPLEMENTED", "[integration]") {
+TEST_CASE("Criticize refuses an empty prompt and reports an unreachable chain at once", "[integration]") {
   ScratchDatabase database;
   Stack stack(database.url(), redis_address().to_string());
   stack.start("critique");
@@ -314,11 +321,21 @@ TEST_CASE("RPCs not implemented yet answer UNIMPLEMENTED", "[integration]") {
 
   auto stub = v1::Critique::NewStub(
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + 2s);
-  v1::CriticizeResponse response;
-  const grpc::Status status = stub->Criticize(&context, v1::CriticizeRequest{}, &response);
-  CHECK(status.error_code() == grpc::StatusCode::UNIMPLEMENTED);
+  const auto criticize = [&](const std::string& prompt) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 20s);
+    v1::CriticizeRequest request;
+    request.set_prompt(prompt);
+    v1::CriticizeResponse response;
+    return stub->Criticize(&context, request, &response);
+  };
+  const grpc::Status empty = criticize("  ");
+  CHECK(empty.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(empty.error_message(), Catch::Contains("Prompt is required"));
+  // Refused connections, not the 20 s deadline: UNAVAILABLE with the chain named.
+  const grpc::Status unreachable = criticize("Write a haiku about rain.");
+  CHECK(unreachable.error_code() == grpc::StatusCode::UNAVAILABLE);
+  CHECK_THAT(unreachable.error_message(), Catch::Contains("Ethereum node"));
 }
 
 TEST_CASE("every service exposes health and server reflection", "[integration]") {

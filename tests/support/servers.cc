@@ -12,8 +12,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/http_client.h"
+
 #ifndef RALLY_PG_BIN_DIR
 #error "RALLY_PG_BIN_DIR must be defined by the build"
+#endif
+#ifndef RALLY_ANVIL_BIN
+#error "RALLY_ANVIL_BIN must be defined by the build"
 #endif
 
 namespace rally::testing {
@@ -30,6 +35,16 @@ std::string read_file(const std::filesystem::path& path) {
 
 std::string pg_bin(const char* name) {
   return std::string(RALLY_PG_BIN_DIR) + "/" + name;
+}
+
+// True when the JSON-RPC server on 127.0.0.1:port answers eth_chainId with chain_id.
+bool answers_chain_id(int port, int chain_id) {
+  std::ostringstream expected;
+  expected << "\"result\":\"0x" << std::hex << chain_id << '"';
+  const HttpResult result =
+      http_request(port, "POST", "/", R"({"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]})",
+                   {{"content-type", "application/json"}}, 500ms);
+  return result.status == 200 && result.body.find(expected.str()) != std::string::npos;
 }
 
 }  // namespace
@@ -97,6 +112,47 @@ void RedisServer::start() {
 }
 
 void RedisServer::stop() {
+  if (!process_) return;
+  REQUIRE(process_->stop(SIGTERM, 5s).has_value());
+  process_.reset();
+}
+
+AnvilServer::AnvilServer(int port, std::vector<std::string> extra_args)
+    : port_(port), extra_args_(std::move(extra_args)) {
+  start();
+}
+
+AnvilServer::~AnvilServer() {
+  if (process_) process_->stop(SIGTERM, 5s);
+  process_.reset();
+}
+
+std::string AnvilServer::rpc_url() const {
+  return "http://127.0.0.1:" + std::to_string(port_);
+}
+
+void AnvilServer::start() {
+  if (process_ && process_->running()) return;
+  // Another node on the port would answer the readiness check and the test would use the wrong chain.
+  if (accepts_connections(port_)) FAIL("cannot start anvil: port " << port_ << " on 127.0.0.1 is taken");
+  std::vector<std::string> argv{
+      RALLY_ANVIL_BIN,          "--host",  "127.0.0.1", "--port", std::to_string(port_), "--chain-id",
+      std::to_string(kChainId), "--silent"};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  process_.emplace(std::move(argv), std::map<std::string, std::string>{},
+                   (directory_.path() / "anvil.log").string());
+  // Stop polling early when anvil exits (a taken port, a bad argument): its log says why.
+  const bool ready =
+      wait_until([&] { return !process_->running() || answers_chain_id(port_, kChainId); }, 15s) &&
+      process_->running();
+  if (!ready) {
+    FAIL("anvil (" RALLY_ANVIL_BIN ") did not answer eth_chainId on port "
+         << port_ << "; run `npm ci --prefix services/critique/contracts` if it is missing; its log:\n"
+         << process_->read_log());
+  }
+}
+
+void AnvilServer::stop() {
   if (!process_) return;
   REQUIRE(process_->stop(SIGTERM, 5s).has_value());
   process_.reset();
