@@ -16,7 +16,8 @@ namespace abi = eth::abi;
 // The canonical signatures of the compiled ABI's functions and events.
 std::set<std::string> signatures_of(std::string_view abi_json, std::string_view kind) {
   std::set<std::string> signatures;
-  for (const boost::json::value& entry : boost::json::parse(abi_json).as_array()) {
+  const boost::json::value abi = boost::json::parse(abi_json);
+  for (const boost::json::value& entry : abi.as_array()) {
     const auto& object = entry.as_object();
     if (object.at("type").as_string() != kind) continue;
     std::string signature = std::string(object.at("name").as_string()) + "(";
