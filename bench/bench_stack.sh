@@ -116,13 +116,14 @@ bench_record_load() {
 # ---------------------------------------------------------------------------------------------------------
 # Binaries
 
-# The path of a component in BUILD_DIR: gateway, admin, llm-simulator, a bench (llm-stream-bench,
-# scoring-bench) or a service name.
+# The path of a component in BUILD_DIR: gateway, admin, llm-simulator, chain-deploy, a bench
+# (llm-stream-bench, scoring-bench) or a service name.
 bench_binary() {
   case $1 in
     gateway | admin) printf '%s\n' "$BUILD_DIR/gateway/rally-$1" ;;
     llm-simulator) printf '%s\n' "$BUILD_DIR/services/llm-proxy/simulator/rally-llm-simulator" ;;
     *-bench) printf '%s\n' "$BUILD_DIR/bench/rally-$1" ;;
+    chain-deploy) printf '%s\n' "$BUILD_DIR/services/critique/rally-chain-deploy" ;;
     *) printf '%s\n' "$BUILD_DIR/services/$1/rally-$1" ;;
   esac
 }

@@ -32,6 +32,17 @@ done
 bench_require gateway llm-proxy llm-simulator critique chain-deploy
 [[ -x $ANVIL_BIN ]] || die "anvil is missing at $ANVIL_BIN: run ./rally build (npm ci) first"
 
+# The critique service answers (its own 400 for a prompt over its size limit, which the gateway lets through)
+# once it serves; before that the gateway answers 503.
+# shellcheck disable=SC2317  # invoked by wait_for
+critique_ready() {
+  local code
+  code=$(head -c 70000 /dev/zero | tr '\0' x | sed 's/.*/{"prompt":"&"}/' |
+    curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @- \
+      "http://127.0.0.1:$BENCH_GATEWAY_PORT/criticize_user_request")
+  [[ $code == 400 ]]
+}
+
 bench_init rally-critique-bench
 bench_start_databases
 step "LLM simulator (TTFT ${BENCH_TTFT:-200ms}, ${BENCH_TOKENS_PER_SECOND:-50} tokens/s) with the critic rule"
@@ -70,7 +81,7 @@ for block_time in 0 1; do
     RALLY_CRITIQUE_REQUESTER_KEY="${ANVIL_DEV_KEYS[2]}" RALLY_CRITIQUE_WORKER_KEY="${ANVIL_DEV_KEYS[1]}" \
     RALLY_LLM_PROXY_ADDR="127.0.0.1:$BENCH_PROXY_PORT" RALLY_PG_URL="$BENCH_PG_URL" \
     RALLY_REDIS_ADDR="$BENCH_REDIS_ADDR" "$(bench_binary critique)"
-  sleep 2 # migrations and the worker's first pass
+  wait_for 30 critique_ready || die "rally-critique did not serve (log: $BENCH_TMP/critique-$block_time.log)"
   bench_run "load-$block_time" "$BENCH_TMP/load-$block_time.txt" python3 "$REPO_DIR/bench/critique_load.py" \
     --url "http://127.0.0.1:$BENCH_GATEWAY_PORT/criticize_user_request" --requests "$REQUESTS" \
     --concurrency "$CONCURRENCY" --mode "$mode" || status=$?
