@@ -36,10 +36,11 @@ struct CritiqueFixture {
   AnvilServer anvil{free_port()};
   std::unique_ptr<LlmStack> stack;
 
-  CritiqueFixture() {
+  explicit CritiqueFixture(std::map<std::string, std::string> extra_env = {}) {
     anvil.start();
     StackOptions options;
     options.critique_rpc_url = anvil.rpc_url();
+    options.extra_env = std::move(extra_env);
     stack = std::make_unique<LlmStack>(options);
     // The service is up once it answers a critique's validation (the gateway lets a long prompt through).
     REQUIRE(wait_until(
@@ -218,6 +219,32 @@ TEST_CASE("a worker killed while the LLM answers resumes after a restart and ans
         1);
   CHECK(work.exec1("SELECT next_block FROM critique.oracle_cursor")[0].as<std::uint64_t>() >
         runs->front().block_number);
+}
+
+TEST_CASE("a failing LLM becomes an error answer on chain and a 502 with its reason", "[integration]") {
+  CritiqueFixture fixture;
+  // Every attempt (and fallback) of the oracle's LLM call is refused by the provider.
+  fixture.stack->arm_simulator_fault(R"({"count": 20, "fault": {"status": 400}})");
+  const HttpResult result = criticize(fixture.stack->gateway_port(), "Will this be answered?");
+  INFO(result.body);
+  CHECK(result.status == 502);
+  const json::value envelope = parse_json(result.body);
+  CHECK(envelope.at("error").at("code") == "UPSTREAM_ERROR");
+  CHECK_THAT(std::string(envelope.at("error").at("message").as_string()),
+             Catch::StartsWith("The oracle could not critique the prompt: The critic model failed"));
+  pqxx::connection connection(fixture.stack->database_url());
+  pqxx::work work(connection);
+  CHECK(work.exec1("SELECT outcome FROM critique.critiques")[0].as<std::string>() == "oracle_error");
+  CHECK(work.exec1("SELECT outcome FROM critique.oracle_answers")[0].as<std::string>() == "error_answered");
+}
+
+TEST_CASE("no answer within the deadline is 504 API_TIMEOUT, not a hang", "[integration]") {
+  // No oracle worker runs: the request is mined but never answered.
+  CritiqueFixture fixture({{"RALLY_CRITIQUE_WORKER", "off"}, {"RALLY_CRITIQUE_TIMEOUT", "2s"}});
+  const HttpResult result = criticize(fixture.stack->gateway_port(), "Is anyone there?");
+  INFO(result.body);
+  CHECK(result.status == 504);
+  CHECK(parse_json(result.body).at("error").at("code") == "API_TIMEOUT");
 }
 
 TEST_CASE("a stopped chain answers 503 CHAIN_UNAVAILABLE", "[integration]") {
