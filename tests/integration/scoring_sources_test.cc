@@ -266,8 +266,9 @@ TEST_CASE(
       },
       30s));
   for (std::size_t i = seen; i < everything.count(); ++i) {
-    const std::string id = everything.updates()[i].score().model_id();
-    INFO(id);
+    const v1::ScoreUpdate update = everything.updates()[i];
+    const std::string id = update.score().model_id();
+    INFO(update.DebugString());
     CHECK((id == "openai/gpt-4" || id == "openai/gpt-3.5-turbo"));  // only the two rated models changed
   }
 }
