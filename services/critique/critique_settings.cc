@@ -1,11 +1,6 @@
 #include "services/critique/critique_settings.h"
 
-#include <boost/json/object.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-#include <fstream>
-#include <sstream>
+#include "services/common/file_text.h"
 
 namespace rally::critique {
 namespace {
@@ -17,14 +12,6 @@ using common::Result;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kHour{60 * 60 * 1000};
-
-std::optional<std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string trimmed(std::string text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -48,7 +35,7 @@ std::optional<eth::PrivateKey> read_private_key(const common::ConfigSource& conf
   if (text.empty()) {
     const std::string path = config.get_string(file_key, "");
     if (path.empty()) return std::nullopt;
-    const std::optional<std::string> contents = read_text_file(path);
+    const std::optional<std::string> contents = common::read_file_text(path);
     if (!contents) throw ConfigError(std::string(file_key), "cannot read " + path);
     text = *contents;
     source = file_key;

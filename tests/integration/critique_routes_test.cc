@@ -247,6 +247,29 @@ TEST_CASE("no answer within the deadline is 504 API_TIMEOUT, not a hang", "[inte
   CHECK(parse_json(result.body).at("error").at("code") == "API_TIMEOUT");
 }
 
+TEST_CASE("a caller who hangs up frees the critique long before its deadline", "[integration]") {
+  // No worker: the answer never comes, and the service would wait its full minute for it.
+  CritiqueFixture fixture({{"RALLY_CRITIQUE_WORKER", "off"}, {"RALLY_CRITIQUE_TIMEOUT", "60s"}});
+  const chain::ContractAddresses contracts = fixture.contracts();
+  chain::EthRpcClient rpc({.url = fixture.anvil.rpc_url()});
+  const auto request_mined = [&] {
+    auto runs = rpc.logs({.address = contracts.critic, .event_topic = chain::run_started_topic()});
+    return runs.ok() && !runs->empty();
+  };
+  send_and_hang_up(fixture.stack->gateway_port(), "/criticize_user_request", R"({"prompt": "Anyone?"})",
+                   request_mined);
+  pqxx::connection connection(fixture.stack->database_url());
+  const bool recorded = wait_until(
+      [&] {
+        pqxx::work work(connection);
+        return work.exec1("SELECT count(*) FROM critique.critiques WHERE error LIKE '%caller went away%'")[0]
+                   .as<int>() == 1;
+      },
+      20s);
+  INFO(fixture.stack->logs());
+  CHECK(recorded);
+}
+
 TEST_CASE("a stopped chain answers 503 CHAIN_UNAVAILABLE", "[integration]") {
   CritiqueFixture fixture;
   fixture.anvil.stop();

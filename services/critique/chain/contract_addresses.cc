@@ -4,10 +4,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <utility>
+
+#include "services/common/file_text.h"
 
 namespace rally::critique::chain {
 
@@ -16,20 +16,8 @@ using common::ErrorCode;
 using common::Result;
 using eth::Address;
 
-namespace {
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
-
 Result<ContractAddresses> read_contract_addresses(const std::string& path) {
-  const std::optional<std::string> text = read_file(path);
+  const std::optional<std::string> text = common::read_file_text(path);
   if (!text) return Error(ErrorCode::kInvalidRequest, "cannot read " + path);
   boost::system::error_code ec;
   const boost::json::value value = boost::json::parse(*text, ec);

@@ -27,7 +27,7 @@ AnswerWatcher::~AnswerWatcher() {
 }
 
 Result<chain::AnswerReceived> AnswerWatcher::wait(const chain::U256& run_id, std::uint64_t from_block,
-                                                  Clock::time_point deadline) {
+                                                  Clock::time_point deadline, const Abandoned& abandoned) {
   const std::string key = run_id.to_decimal();
   auto waiter = std::make_shared<Waiter>();
   waiter->from_block = from_block;
@@ -36,11 +36,20 @@ Result<chain::AnswerReceived> AnswerWatcher::wait(const chain::U256& run_id, std
   // A request mined before the blocks already searched makes the next poll look back to it.
   if (next_block_ && from_block < *next_block_) next_block_ = from_block;
   wake_poller_.notify_one();
-  const bool delivered = answered_.wait_until(lock, deadline, [&] { return waiter->outcome || stopping_; });
+  bool gave_up = false;
+  // In slices of the poll interval, so that a caller who went away frees this thread soon.
+  while (!waiter->outcome && !stopping_ && !gave_up) {
+    const Clock::time_point slice = std::min(deadline, Clock::now() + poll_interval_);
+    answered_.wait_until(lock, slice, [&] { return waiter->outcome || stopping_; });
+    gave_up = Clock::now() >= deadline || (abandoned && !waiter->outcome && abandoned());
+  }
   waiters_.erase(key);
   if (waiter->outcome) return std::move(*waiter->outcome);
-  if (!delivered) {
-    return Error(ErrorCode::kApiTimeout, "No answer from the oracle in time for run " + key,
+  if (gave_up) {
+    const bool timed_out = Clock::now() >= deadline;
+    return Error(ErrorCode::kApiTimeout,
+                 timed_out ? "No answer from the oracle in time for run " + key
+                           : "The caller went away before the oracle answered run " + key,
                  {{"run_id", key}});
   }
   return Error(ErrorCode::kServiceUnavailable, "The critique service is stopping");

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -30,11 +31,15 @@ class AnswerWatcher {
   AnswerWatcher(const AnswerWatcher&) = delete;
   AnswerWatcher& operator=(const AnswerWatcher&) = delete;
 
+  // True once nobody wants the answer any more (the caller went away); checked every poll interval.
+  using Abandoned = std::function<bool()>;
+
   // Blocks until the answer to `run_id` is seen in a block at or after `from_block` (the block of the
-  // request's transaction), or `deadline` passes (kApiTimeout), or the node becomes unreachable
-  // (kChainUnavailable). Any thread; many at once.
+  // request's transaction), or `deadline` passes (kApiTimeout), or `abandoned` says so (kApiTimeout too:
+  // the answer is no longer awaited), or the node becomes unreachable (kChainUnavailable). Any thread; many
+  // at once.
   common::Result<chain::AnswerReceived> wait(const chain::U256& run_id, std::uint64_t from_block,
-                                             Clock::time_point deadline);
+                                             Clock::time_point deadline, const Abandoned& abandoned = {});
 
  private:
   struct Waiter {

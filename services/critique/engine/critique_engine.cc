@@ -49,7 +49,8 @@ CritiqueEngine::CritiqueEngine(chain::TransactionSender& requester, AnswerWatche
                                CritiqueStore& store, CritiqueEngineSettings settings)
     : requester_(requester), answers_(answers), store_(store), settings_(std::move(settings)) {}
 
-Result<Critique> CritiqueEngine::criticize(std::string_view prompt, Clock::time_point deadline) {
+Result<Critique> CritiqueEngine::criticize(std::string_view prompt, Clock::time_point deadline,
+                                           const AnswerWatcher::Abandoned& abandoned) {
   if (prompt.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Error(ErrorCode::kInvalidRequest, "Prompt is required", {{"field", "prompt"}});
   }
@@ -89,7 +90,8 @@ Result<Critique> CritiqueEngine::criticize(std::string_view prompt, Clock::time_
   critique.run_id = run->run_id.to_decimal();
   record.run_id = critique.run_id;
 
-  Result<chain::AnswerReceived> answer = answers_.wait(run->run_id, receipt->block_number, deadline);
+  Result<chain::AnswerReceived> answer =
+      answers_.wait(run->run_id, receipt->block_number, deadline, abandoned);
   if (!answer.ok()) return finish(answer.error());
   critique.answer_block = answer->block_number;
   record.answer_block = critique.answer_block;

@@ -46,8 +46,10 @@ class CritiqueEngine {
 
   // Blocks until the answer or `deadline`. Errors: kInvalidRequest (empty or oversized prompt),
   // kChainUnavailable, kApiTimeout (no receipt or no answer in time), kUpstreamError (a reverted
-  // transaction, an oracle error answer, an answer without a usable score).
-  common::Result<Critique> criticize(std::string_view prompt, Clock::time_point deadline);
+  // transaction, an oracle error answer, an answer without a usable score). `abandoned` (optional) tells
+  // when the caller went away: the wait for the answer then ends early.
+  common::Result<Critique> criticize(std::string_view prompt, Clock::time_point deadline,
+                                     const AnswerWatcher::Abandoned& abandoned = {});
 
  private:
   chain::TransactionSender& requester_;

@@ -43,8 +43,10 @@ grpc::ServerUnaryReactor* CritiqueService::Criticize(grpc::CallbackServerContext
   const auto budget = std::min<std::chrono::system_clock::duration>(
       timeout_, std::max<std::chrono::system_clock::duration>(context->deadline() - now_system, {}));
   const auto deadline = std::chrono::steady_clock::now() + budget;
-  const bool queued = executor_.post([this, reactor, request, response, deadline] {
-    common::Result<Critique> critique = engine_.criticize(request->prompt(), deadline);
+  const bool queued = executor_.post([this, context, reactor, request, response, deadline] {
+    // A browser that closed the connection cancels the call: its thread stops waiting for the answer.
+    common::Result<Critique> critique =
+        engine_.criticize(request->prompt(), deadline, [context] { return context->IsCancelled(); });
     if (!critique.ok()) return reactor->Finish(common::to_grpc_status(critique.error()));
     response->set_score(critique->score);
     response->set_description(critique->description);
