@@ -21,6 +21,7 @@
 //      the body, or the query string for the two GET routes
 //   :  WebSocket /api/v1/ws/scoring             a client message: parse_subscription_request, applied to a
 //                                                 ModelSubscription; the answers are UTF-8 JSON
+//   ;  POST /criticize_user_request              parse_criticize_body
 //
 // Besides crashes, leaks and undefined behaviour, it checks what every answer to hostile input must keep
 // (docs/security.md, "Hostile input"): a refusal is a 4xx whose envelope is valid UTF-8 JSON, and a message
@@ -50,6 +51,7 @@
 #include "gateway/http/request.h"
 #include "gateway/http/router.h"
 #include "gateway/routes/arena_payloads.h"
+#include "gateway/routes/critique_payloads.h"
 #include "gateway/routes/llm_payloads.h"
 #include "gateway/routes/scoring_payloads.h"
 #include "gateway/routes/token_payloads.h"
@@ -68,7 +70,7 @@ namespace json = boost::json;
 using rally::common::Error;
 using rally::common::Result;
 
-constexpr std::size_t kParserCount = 11;
+constexpr std::size_t kParserCount = 12;
 
 // An invariant broken by some input: libFuzzer records the input as a crash.
 void require(bool holds, const char* what) {
@@ -393,6 +395,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 10:
       fuzz_scoring_ws(input);
+      break;
+    case 11:
+      check_result(routes::parse_criticize_body(input));
       break;
   }
   return 0;
