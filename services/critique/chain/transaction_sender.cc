@@ -42,20 +42,18 @@ Result<std::uint64_t> TransactionSender::gas_limit_for(const std::optional<Addre
   return *small;
 }
 
-Result<Bytes> TransactionSender::sign_locked(const std::optional<Address>& to, const Bytes& data,
-                                             std::uint64_t gas, const U256& nonce) {
+Result<FeeData> TransactionSender::fees_for_next_send() {
   const GasPolicy& policy = settings_.gas;
-  if (policy.fees == GasPolicy::Fees::kLegacy) {
-    U256 price;
-    if (policy.gas_price) {
-      price = *policy.gas_price;
-    } else {
-      auto fees = rpc_.fee_data();
-      if (!fees.ok()) return fees.error();
-      price = fees->gas_price;
-    }
+  if (policy.fees == GasPolicy::Fees::kLegacy && policy.gas_price)
+    return FeeData{.gas_price = *policy.gas_price};
+  return rpc_.fee_data();
+}
+
+Bytes TransactionSender::sign(const std::optional<Address>& to, const Bytes& data, std::uint64_t gas,
+                              const FeeData& fees, const U256& nonce) const {
+  if (settings_.gas.fees == GasPolicy::Fees::kLegacy) {
     return eth::sign_legacy(eth::LegacyTransaction{.nonce = nonce,
-                                                   .gas_price = price,
+                                                   .gas_price = fees.gas_price,
                                                    .gas_limit = U256::from_u64(gas),
                                                    .to = to,
                                                    .value = U256(),
@@ -63,14 +61,12 @@ Result<Bytes> TransactionSender::sign_locked(const std::optional<Address>& to, c
                                                    .chain_id = settings_.chain_id},
                             key_);
   }
-  auto fees = rpc_.fee_data();
-  if (!fees.ok()) return fees.error();
   // Twice the base fee keeps the transaction valid through several blocks of rising fees.
-  const U256 base = fees->base_fee.value_or(fees->gas_price);
-  const U256 max_fee = base * U256::from_u64(2) + fees->max_priority_fee;
+  const U256 base = fees.base_fee.value_or(fees.gas_price);
+  const U256 max_fee = base * U256::from_u64(2) + fees.max_priority_fee;
   return eth::sign_eip1559(eth::Eip1559Transaction{.chain_id = settings_.chain_id,
                                                    .nonce = nonce,
-                                                   .max_priority_fee_per_gas = fees->max_priority_fee,
+                                                   .max_priority_fee_per_gas = fees.max_priority_fee,
                                                    .max_fee_per_gas = max_fee,
                                                    .gas_limit = U256::from_u64(gas),
                                                    .to = to,
@@ -80,9 +76,11 @@ Result<Bytes> TransactionSender::sign_locked(const std::optional<Address>& to, c
 }
 
 Result<Hash32> TransactionSender::send(const std::optional<Address>& to, const Bytes& data) {
-  // Estimated before taking the lock: estimation is the slow part and needs no nonce.
+  // Gas and fees are asked for before taking the lock: they are the slow part and need no nonce.
   auto gas = gas_limit_for(to, data);
   if (!gas.ok()) return gas.error();
+  auto fees = fees_for_next_send();
+  if (!fees.ok()) return fees.error();
 
   std::lock_guard lock(mutex_);
   // A nonce refused as used (another process sent from this account) is retried once with the node's count.
@@ -92,9 +90,7 @@ Result<Hash32> TransactionSender::send(const std::optional<Address>& to, const B
       if (!nonce.ok()) return nonce.error();
       next_nonce_ = nonce.value();
     }
-    auto raw = sign_locked(to, data, gas.value(), *next_nonce_);
-    if (!raw.ok()) return raw.error();
-    auto hash = rpc_.send_raw_transaction(raw.value());
+    auto hash = rpc_.send_raw_transaction(sign(to, data, gas.value(), fees.value(), *next_nonce_));
     if (hash.ok()) {
       *next_nonce_ = *next_nonce_ + U256::from_u64(1);
       return hash.value();

@@ -1,7 +1,8 @@
 // Signs and sends one account's transactions and waits for their receipts.
 //
 // Nonces: the sender hands them out itself, so concurrent sends from many threads each get their own and
-// none is skipped. Signing and sending happen under one lock (sending to a local node takes about a
+// none is skipped. Gas and fees are asked for first, outside the lock; signing and sending happen under one
+// lock (sending to a local node takes about a
 // millisecond), so transactions reach the node in nonce order and a failed send never leaves a gap
 // behind a later one. After any failed send the next send asks the node again (eth_getTransactionCount
 // "pending"): whatever the failure did or did not leave in the node's pool, the count is then right.
@@ -72,8 +73,10 @@ class TransactionSender {
 
  private:
   common::Result<std::uint64_t> gas_limit_for(const std::optional<Address>& to, const Bytes& data);
-  common::Result<Bytes> sign_locked(const std::optional<Address>& to, const Bytes& data, std::uint64_t gas,
-                                    const U256& nonce);
+  // The fees a transaction sent now should offer: the policy's fixed legacy price, or the node's.
+  common::Result<FeeData> fees_for_next_send();
+  Bytes sign(const std::optional<Address>& to, const Bytes& data, std::uint64_t gas, const FeeData& fees,
+             const U256& nonce) const;
 
   EthRpcClient& rpc_;
   const eth::PrivateKey key_;
