@@ -9,19 +9,14 @@
 #include <string>
 
 #include "services/common/digest.h"
+#include "services/common/pg_advisory_lock.h"
 
 namespace rally::common {
 namespace {
 
-// Advisory lock keys are one bigint namespace shared by the whole cluster; hashing a prefixed name keeps
-// ours stable across releases and unlikely to collide with anyone else's.
-std::int64_t advisory_lock_key(std::string_view name) {
-  const auto digest = sha256(std::string("rally.schema_migrations/") + std::string(name));
-  std::uint64_t key = 0;
-  for (int i = 0; i < 8; ++i) {
-    key = (key << 8) | digest[i];
-  }
-  return static_cast<std::int64_t>(key);
+// Same keys as before advisory_lock_key was shared, so replicas of different releases still serialise.
+std::int64_t migration_lock_key(std::string_view service) {
+  return advisory_lock_key("rally.schema_migrations/" + std::string(service));
 }
 
 std::string trimmed(std::string_view text) {
@@ -55,7 +50,7 @@ void create_table(pqxx::connection& connection) {
   // CREATE TABLE IF NOT EXISTS is not safe against a concurrent creator (both may pass the check, and one
   // then fails on the catalog's unique index), so replicas starting together take a lock first.
   pqxx::work tx(connection, "create schema_migrations");
-  tx.exec_params("SELECT pg_advisory_xact_lock($1)", advisory_lock_key(""));
+  tx.exec_params("SELECT pg_advisory_xact_lock($1)", migration_lock_key(""));
   tx.exec(R"sql(
     CREATE TABLE IF NOT EXISTS public.schema_migrations (
       service    text        NOT NULL,
@@ -83,7 +78,7 @@ bool apply_one(pqxx::connection& connection, std::string_view service, const Mig
                const std::string& checksum) {
   const std::string service_name(service);
   pqxx::work tx(connection, "migration");
-  tx.exec_params("SELECT pg_advisory_xact_lock($1)", advisory_lock_key(service));
+  tx.exec_params("SELECT pg_advisory_xact_lock($1)", migration_lock_key(service));
   const pqxx::result recorded =
       tx.exec_params("SELECT checksum FROM public.schema_migrations WHERE service = $1 AND version = $2",
                      service_name, migration.version);

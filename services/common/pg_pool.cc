@@ -2,6 +2,7 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cassert>
 #include <pqxx/except>
 #include <pqxx/nontransaction>
@@ -22,21 +23,23 @@ long connect_timeout_seconds(milliseconds timeout) {
   return seconds < 1 ? 1 : seconds;
 }
 
-// Adds connect_timeout to either form libpq accepts. libpq keeps the last value of a repeated parameter,
-// so the configured timeout wins over one already in the URL.
-std::string with_connect_timeout(const std::string& conninfo, milliseconds timeout) {
-  const std::string parameter = "connect_timeout=" + std::to_string(connect_timeout_seconds(timeout));
+// Adds `parameters` ("a=1&b=2") to either form libpq accepts. libpq keeps the last value of a repeated
+// parameter, so these win over ones already in the URL.
+std::string with_parameters(const std::string& conninfo, std::string_view parameters) {
   const std::string_view text = conninfo;
   if (text.starts_with("postgresql://") || text.starts_with("postgres://")) {
     if (text.find('?') == std::string_view::npos) {
-      return conninfo + '?' + parameter;
+      return conninfo + '?' + std::string(parameters);
     }
     if (text.ends_with('?') || text.ends_with('&')) {
-      return conninfo + parameter;
+      return conninfo + std::string(parameters);
     }
-    return conninfo + '&' + parameter;
+    return conninfo + '&' + std::string(parameters);
   }
-  return conninfo.empty() ? parameter : conninfo + ' ' + parameter;
+  // The keyword=value form separates parameters with spaces.
+  std::string spaced(parameters);
+  std::replace(spaced.begin(), spaced.end(), '&', ' ');
+  return conninfo.empty() ? spaced : conninfo + ' ' + spaced;
 }
 
 // An idle connection has no query outstanding, so the server has nothing to say on it: readable bytes (or
@@ -149,9 +152,15 @@ PgPool::Lease PgPool::acquire() {
   }
 }
 
-std::unique_ptr<pqxx::connection> PgPool::open_connection() {
+std::unique_ptr<pqxx::connection> PgPool::open_unpooled(std::string_view parameters) {
+  return open_connection(parameters);
+}
+
+std::unique_ptr<pqxx::connection> PgPool::open_connection(std::string_view parameters) {
+  std::string all = "connect_timeout=" + std::to_string(connect_timeout_seconds(settings_.connect_timeout));
+  if (!parameters.empty()) all += "&" + std::string(parameters);
   try {
-    return std::make_unique<pqxx::connection>(with_connect_timeout(settings_.url, settings_.connect_timeout));
+    return std::make_unique<pqxx::connection>(with_parameters(settings_.url, all));
   } catch (const pqxx::failure& e) {
     rethrow_as_unavailable(e);
   }

@@ -10,6 +10,7 @@
 #include <pqxx/connection>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rally::common {
@@ -74,12 +75,17 @@ class PgPool {
   // a pool whose connections are all busy is not an outage.
   bool ping();
 
+  // A connection outside the pool and its count, for a caller that keeps one session for long (an advisory
+  // lock lives as long as its session). `parameters` are libpq keywords added to the URL
+  // ("keepalives_idle=10&tcp_user_timeout=15000"). Throws DatabaseUnavailable like acquire().
+  std::unique_ptr<pqxx::connection> open_unpooled(std::string_view parameters);
+
   std::size_t open_connections() const;
   const PostgresSettings& settings() const { return settings_; }
 
  private:
   void release(std::unique_ptr<pqxx::connection> connection, bool broken);
-  std::unique_ptr<pqxx::connection> open_connection();
+  std::unique_ptr<pqxx::connection> open_connection(std::string_view parameters = {});
   [[noreturn]] static void rethrow_as_unavailable(const std::exception& e);
 
   PostgresSettings settings_;

@@ -235,9 +235,10 @@ class LlmStack {
 
   int gateway_port() const { return gateway_port_; }
 
-  // Starts one more gateway with the same settings (a second replica) and returns its port once it serves.
-  int add_gateway() {
-    const int port = add_gateway_process("gateway-" + std::to_string(processes_.size()));
+  // Starts one more gateway with the same settings (a second replica; `overrides` replacing some, e.g. the
+  // service replica it calls) and returns its port once it serves.
+  int add_gateway(const std::map<std::string, std::string>& overrides = {}) {
+    const int port = add_gateway_process("gateway-" + std::to_string(processes_.size()), overrides);
     const bool serving = wait_until([&] { return http_request(port, "GET", "/healthz").status == 200; }, 30s);
     INFO(logs());
     REQUIRE(serving);
@@ -315,6 +316,35 @@ class LlmStack {
     return restart("critique", RALLY_CRITIQUE_BIN, signal, overrides);
   }
 
+  // Starts one more process of a service the stack runs ("scoring", "critique") with the same settings
+  // and ports of its own (another replica behind the same PostgreSQL and Redis), named `name`. Returns its
+  // gRPC address; callers wait for it through a gateway pointed there.
+  std::string add_replica(const std::string& service, const std::string& name) {
+    const std::string key = service == "scoring" ? "SCORING" : "CRITIQUE";
+    REQUIRE(env_.contains("RALLY_" + key + "_ADDR"));  // the stack runs the service
+    std::map<std::string, std::string> env = env_;
+    const std::string address = "127.0.0.1:" + std::to_string(free_port());
+    env["RALLY_" + key + "_ADDR"] = address;
+    env["RALLY_" + key + "_METRICS_ADDR"] = "127.0.0.1:" + std::to_string(free_port());
+    processes_.emplace_back(name,
+                            ChildProcess({service == "scoring" ? RALLY_SCORING_BIN : RALLY_CRITIQUE_BIN}, env,
+                                         logs_.file(name + ".log")));
+    return address;
+  }
+
+  // Stops the process `name` with `signal` (SIGKILL: a crash) for good; returns how it ended.
+  std::optional<int> stop_process(const std::string& name, int signal) {
+    for (auto it = processes_.begin(); it != processes_.end(); ++it) {
+      if (it->first != name) continue;
+      const std::optional<int> status = it->second.stop(signal, 15s);
+      stopped_logs_ += name + " log (stopped):\n" + it->second.read_log() + "\n";
+      processes_.erase(it);
+      return status;
+    }
+    FAIL("the stack runs no process " << name);
+    return std::nullopt;
+  }
+
   std::string log_of(const std::string& name) const {
     for (const auto& [process_name, process] : processes_) {
       if (process_name == name) return process.read_log();
@@ -323,7 +353,7 @@ class LlmStack {
   }
 
   std::string logs() const {
-    std::string text;
+    std::string text = stopped_logs_;
     for (const auto& [name, process] : processes_) text += name + " log:\n" + process.read_log() + "\n";
     return text;
   }
@@ -355,9 +385,10 @@ class LlmStack {
     simulator_port_ = wait_for_simulator_port(processes_.back().second, port_file);
   }
 
-  int add_gateway_process(const std::string& name) {
+  int add_gateway_process(const std::string& name, const std::map<std::string, std::string>& overrides = {}) {
     const int port = free_port();
     std::map<std::string, std::string> env = env_;
+    for (const auto& [key, value] : overrides) env[key] = value;
     env["RALLY_GATEWAY_ADDR"] = "127.0.0.1:" + std::to_string(port);
     processes_.emplace_back(name, ChildProcess({RALLY_GATEWAY_BIN}, env, logs_.file(name + ".log")));
     return port;
@@ -365,6 +396,7 @@ class LlmStack {
 
   TemporaryDirectory logs_{"rally-llm-routes-"};
   std::map<std::string, std::string> env_;
+  std::string stopped_logs_;  // what stop_process() took away, for logs()
   int admin_runs_ = 0;
   int restarts_ = 0;
   ScratchDatabase database_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json/object.hpp>
 #include <future>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -50,12 +51,13 @@ bool already_answered(const Error& error) {
 }  // namespace
 
 OracleWorker::OracleWorker(chain::EthRpcClient& rpc, chain::TransactionSender& sender, CriticLlm& llm,
-                           CritiqueStore& store, OracleWorkerSettings settings)
+                           CritiqueStore& store, OracleWorkerSettings settings, common::ExclusiveLease* lease)
     : rpc_(rpc),
       sender_(sender),
       llm_(llm),
       store_(store),
       settings_(std::move(settings)),
+      lease_(lease),
       oracle_key_(settings_.oracle.lower_hex()) {}
 
 OracleWorker::~OracleWorker() {
@@ -81,13 +83,25 @@ void OracleWorker::stop() {
 void OracleWorker::run() {
   spdlog::info("critique: oracle worker {} follows oracle {}", sender_.address().checksummed(),
                settings_.oracle.checksummed());
+  std::optional<bool> leading;  // logged at the first pass and at every change
   while (true) {
-    Result<std::size_t> pass = poll_once();
+    const bool lead = lease_ == nullptr || lease_->try_hold();
+    if (leading != lead && lease_ != nullptr) {
+      if (lead) {
+        spdlog::info("critique: oracle worker leads: this replica answers the prompts");
+      } else {
+        spdlog::info("critique: oracle worker stands by: another replica holds the lease");
+      }
+    }
+    leading = lead;
+    Result<std::size_t> pass = lead ? poll_once() : Result<std::size_t>(std::size_t{0});
     if (!pass.ok()) spdlog::warn("critique: oracle worker pass failed, retrying: {}", pass.error().message);
     std::unique_lock lock(mutex_);
-    const auto delay = pass.ok() ? settings_.poll_interval : settings_.retry_delay;
-    if (wake_.wait_for(lock, delay, [&] { return stopping_; })) return;
+    const auto delay = pass.ok() && lead ? settings_.poll_interval : settings_.retry_delay;
+    if (wake_.wait_for(lock, delay, [&] { return stopping_; })) break;
   }
+  // Hands over at once rather than when the process exits.
+  if (lease_ != nullptr) lease_->release();
 }
 
 Result<std::size_t> OracleWorker::poll_once() {

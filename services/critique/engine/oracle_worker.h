@@ -8,6 +8,9 @@
 // - Before asking the LLM the worker asks the contract whether the prompt was answered (isAnswered), and
 //   the contract itself refuses a second answer ("already answered"), which the worker takes as done. A
 //   prompt is therefore answered once on chain even when two workers race.
+// - With a lease (a PostgreSQL advisory lock per oracle in the service), one worker among the replicas
+//   answers and the others stand by, taking over when the holder's session ends. This saves the LLM call
+//   and the gas of answers the contract would refuse; the guarantees above make a takeover race harmless.
 // - A failing LLM (or an answer without a usable score) is submitted as an error answer, so the requester
 //   is never left waiting; only the chain being unreachable leaves a prompt for the next poll.
 //
@@ -25,6 +28,7 @@
 #include <thread>
 
 #include "services/common/errors.h"
+#include "services/common/pg_advisory_lock.h"
 #include "services/critique/chain/contract_calls.h"
 #include "services/critique/chain/eth_rpc_client.h"
 #include "services/critique/chain/transaction_sender.h"
@@ -45,15 +49,17 @@ struct OracleWorkerSettings {
   std::size_t concurrency = 16;
   std::chrono::milliseconds llm_timeout{60'000};
   std::chrono::milliseconds transaction_timeout{30'000};
-  // After a failed poll (chain or database down), the wait before the next.
+  // After a failed poll (chain or database down), the wait before the next; also how often a standing-by
+  // worker tries to take the lease.
   std::chrono::milliseconds retry_delay{1000};
 };
 
 class OracleWorker {
  public:
-  // Everything must outlive the worker. The sender signs with a key the oracle whitelisted.
+  // Everything must outlive the worker. The sender signs with a key the oracle whitelisted. Without a
+  // lease (nullptr) the worker always answers.
   OracleWorker(chain::EthRpcClient& rpc, chain::TransactionSender& sender, CriticLlm& llm,
-               CritiqueStore& store, OracleWorkerSettings settings);
+               CritiqueStore& store, OracleWorkerSettings settings, common::ExclusiveLease* lease = nullptr);
   ~OracleWorker();  // stops and joins
   OracleWorker(const OracleWorker&) = delete;
   OracleWorker& operator=(const OracleWorker&) = delete;
@@ -76,6 +82,7 @@ class OracleWorker {
   CriticLlm& llm_;
   CritiqueStore& store_;
   const OracleWorkerSettings settings_;
+  common::ExclusiveLease* const lease_;
   const std::string oracle_key_;  // lower-case hex: the cursor's key
 
   std::mutex mutex_;

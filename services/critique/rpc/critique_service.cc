@@ -9,6 +9,7 @@
 #include "services/common/blocking_executor.h"
 #include "services/common/errors.h"
 #include "services/common/grpc_status.h"
+#include "services/common/pg_advisory_lock.h"
 #include "services/common/service_main.h"
 #include "services/critique/critique_settings.h"
 #include "services/critique/engine/answer_watcher.h"
@@ -90,6 +91,9 @@ std::unique_ptr<grpc::Service> make_critique_service(common::ServiceContext& con
     CriticLlm& llm = context.own(std::make_unique<LlmProxyCritic>(channel, settings.model));
     chain::TransactionSender& worker_sender = context.own(
         std::make_unique<chain::TransactionSender>(rpc, std::move(*settings.worker_key), settings.send));
+    // One worker per oracle answers among the replicas sharing the database.
+    common::PgAdvisoryLock& lease = context.own(std::make_unique<common::PgAdvisoryLock>(
+        context.postgres, "critique.oracle-worker/" + settings.contracts.oracle.lower_hex()));
     OracleWorker& worker = context.own(
         std::make_unique<OracleWorker>(rpc, worker_sender, llm, store,
                                        OracleWorkerSettings{.oracle = settings.contracts.oracle,
@@ -97,7 +101,8 @@ std::unique_ptr<grpc::Service> make_critique_service(common::ServiceContext& con
                                                             .start_block = settings.contracts.deploy_block,
                                                             .poll_interval = settings.poll_interval,
                                                             .concurrency = settings.worker_concurrency,
-                                                            .llm_timeout = settings.timeout}));
+                                                            .llm_timeout = settings.timeout},
+                                       &lease));
     // The worker reads its cursor from the service's tables, so it starts once they exist.
     context.on_migrated.push_back([&worker] { worker.start(); });
     context.on_drain.push_back([&worker] { worker.stop(); });

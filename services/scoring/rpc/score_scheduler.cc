@@ -10,8 +10,12 @@
 namespace rally::scoring {
 
 ScoreScheduler::ScoreScheduler(ScoringEngine& engine, SourceReader& sources, ModelCatalog models_dev,
-                               Settings settings)
-    : engine_(engine), reader_(sources), settings_(settings), models_dev_(std::move(models_dev)) {
+                               Settings settings, common::ExclusiveLease* recalculation_lease)
+    : engine_(engine),
+      reader_(sources),
+      settings_(settings),
+      lease_(recalculation_lease),
+      models_dev_(std::move(models_dev)) {
   install();
   thread_ = std::thread([this] { run(); });
 }
@@ -23,6 +27,7 @@ ScoreScheduler::~ScoreScheduler() {
   }
   wake_.notify_all();
   thread_.join();
+  if (lease_ != nullptr) lease_->release();
 }
 
 void ScoreScheduler::set_models_dev(ModelCatalog models_dev) {
@@ -63,7 +68,10 @@ void ScoreScheduler::run() {
     // A recalculation PostgreSQL stopped (down, or not migrated yet at start) is tried again after `retry`,
     // not a whole interval later.
     bool recalculated = true;
-    if (ready && settings_.interval.count() > 0) {
+    const bool scheduled = ready && settings_.interval.count() > 0;
+    if (scheduled && lease_ != nullptr && !lease_->try_hold()) {
+      spdlog::debug("scoring: scheduled recalculation left to the replica holding the lease");
+    } else if (scheduled) {
       common::Result<RecalculationSummary> summary = engine_.recalculate_all("scheduled recalculation");
       if (summary.ok()) {
         spdlog::info(

@@ -3,6 +3,10 @@
 // (the suite's models must be present before they are scored), then recalculates, then reads the sources
 // and recalculates again every `interval` (after `retry` when PostgreSQL stopped it). models.dev documents
 // arrive from the sync at any time (set_models_dev) and take effect at once.
+//
+// Every replica reads the sources (each needs the catalog); with a lease, only its holder recalculates, so
+// two replicas never store and publish the same round twice. A replica standing by tries the lease once
+// per interval, so a holder that dies is replaced within one interval.
 #pragma once
 
 #include <chrono>
@@ -12,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "services/common/pg_advisory_lock.h"
 #include "services/scoring/domain/catalog_assembly.h"
 
 namespace rally::scoring {
@@ -29,9 +34,10 @@ class ScoreScheduler {
     std::chrono::milliseconds retry{std::chrono::seconds(2)};
   };
 
-  // Installs `models_dev` (with no suite models yet) in the engine and starts the thread. The engine and
-  // the reader must outlive the scheduler.
-  ScoreScheduler(ScoringEngine& engine, SourceReader& sources, ModelCatalog models_dev, Settings settings);
+  // Installs `models_dev` (with no suite models yet) in the engine and starts the thread. The engine, the
+  // reader and the lease must outlive the scheduler; without a lease (nullptr) it always recalculates.
+  ScoreScheduler(ScoringEngine& engine, SourceReader& sources, ModelCatalog models_dev, Settings settings,
+                 common::ExclusiveLease* recalculation_lease = nullptr);
   ~ScoreScheduler();  // stops the thread (a recalculation in progress finishes its current model first)
   ScoreScheduler(const ScoreScheduler&) = delete;
   ScoreScheduler& operator=(const ScoreScheduler&) = delete;
@@ -48,6 +54,7 @@ class ScoreScheduler {
   ScoringEngine& engine_;
   SourceReader& reader_;
   const Settings settings_;
+  common::ExclusiveLease* const lease_;
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;

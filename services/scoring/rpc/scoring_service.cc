@@ -10,6 +10,7 @@
 #include "services/common/config.h"
 #include "services/common/grpc_status.h"
 #include "services/common/logging.h"
+#include "services/common/pg_advisory_lock.h"
 #include "services/common/pg_pool.h"
 #include "services/common/redis_client.h"
 #include "services/common/rpc_observer.h"
@@ -227,9 +228,12 @@ std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& cont
       grpc::CreateChannel(settings.arena.to_string(), grpc::InsecureChannelCredentials()),
       settings.sources_timeout));
   // After the engine and the reader: destroyed before them, its thread stops first.
-  ScoreScheduler& scheduler = context.own(
-      std::make_unique<ScoreScheduler>(engine, sources, std::move(models_dev),
-                                       ScoreScheduler::Settings{.interval = settings.recalc_interval}));
+  // One replica recalculates on the schedule; the others only read the sources.
+  common::PgAdvisoryLock& recalculation_lease =
+      context.own(std::make_unique<common::PgAdvisoryLock>(context.postgres, "scoring.recalculation"));
+  ScoreScheduler& scheduler = context.own(std::make_unique<ScoreScheduler>(
+      engine, sources, std::move(models_dev), ScoreScheduler::Settings{.interval = settings.recalc_interval},
+      &recalculation_lease));
   // After the scheduler it feeds; before the executors, whose requests may wait on refresh_now().
   ModelsDevSync& sync = context.own(std::make_unique<ModelsDevSync>(
       ModelsDevSyncSettings::from(context.config),

@@ -1,0 +1,65 @@
+// Session-level PostgreSQL advisory locks: how replicas agree that one of them alone does some work (the
+// oracle worker, the scheduled recalculation) or works on one thing (a batch).
+//
+// The lock lives as long as the session that took it, so it is held on a connection of its own, outside
+// the pool. A holder that dies (a crash, SIGKILL, a lost node) loses its session and so the lock, and
+// another replica takes it at its next try. The session asks the server for TCP keepalives, so a holder
+// whose machine vanished without closing the connection is noticed in about half a minute rather than
+// the kernel's two hours.
+//
+// A lock is not a fence: between a holder losing its session and noticing it at its next try_hold(), the
+// work it has in hand still runs while another replica may already hold the lock. Work guarded this way
+// must stay safe when done twice (the oracle contract refuses a second answer; a batch chunk commits
+// once); the lock keeps it from being done twice in the normal case, which is what costs money.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <pqxx/connection>
+#include <string>
+#include <string_view>
+
+namespace rally::common {
+
+class PgPool;
+
+// The bigint key of an advisory lock. Advisory keys are one namespace shared by everything on the
+// cluster; hashing a prefixed name (SHA-256, first 8 bytes) keeps ours stable and unlikely to collide.
+std::int64_t advisory_lock_key(std::string_view name);
+
+// Something only one process at a time may hold; try_hold() never waits for another holder.
+class ExclusiveLease {
+ public:
+  virtual ~ExclusiveLease() = default;
+  // True when this process holds the lease now: takes it when free, or confirms one already held is still
+  // held. False while another holds it or the store cannot be reached.
+  virtual bool try_hold() = 0;
+  // Gives the lease up (nothing when not held).
+  virtual void release() = 0;
+};
+
+class PgAdvisoryLock final : public ExclusiveLease {
+ public:
+  // `name` is hashed with advisory_lock_key("rally.lock/" + name). The pool must outlive the lock; only
+  // its settings and open_unpooled() are used.
+  PgAdvisoryLock(PgPool& pool, std::string name);
+  ~PgAdvisoryLock() override;  // releases
+  PgAdvisoryLock(const PgAdvisoryLock&) = delete;
+  PgAdvisoryLock& operator=(const PgAdvisoryLock&) = delete;
+
+  bool try_hold() override;
+  void release() override;
+
+  const std::string& name() const { return name_; }
+  std::int64_t key() const { return key_; }
+
+ private:
+  PgPool& pool_;
+  const std::string name_;
+  const std::int64_t key_;
+  std::mutex mutex_;
+  std::unique_ptr<pqxx::connection> session_;  // set while the lock is held
+};
+
+}  // namespace rally::common
