@@ -38,25 +38,27 @@ PgAdvisoryLock::~PgAdvisoryLock() {
   release();
 }
 
-bool PgAdvisoryLock::try_hold() {
+LeaseState PgAdvisoryLock::try_hold() {
   std::lock_guard lock(mutex_);
   try {
     if (session_) {
       // The session alive means the lock is still ours: only this session could have unlocked it.
       pqxx::nontransaction(*session_, "lock-check").exec("SELECT 1");
-      return true;
+      return LeaseState::kHeld;
     }
     std::unique_ptr<pqxx::connection> session = pool_.open_unpooled(kSessionParameters);
     pqxx::nontransaction work(*session, "lock-take");
     work.exec("SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3");
-    if (!work.exec_params1("SELECT pg_try_advisory_lock($1)", key_)[0].as<bool>()) return false;
+    if (!work.exec_params1("SELECT pg_try_advisory_lock($1)", key_)[0].as<bool>()) {
+      return LeaseState::kHeldElsewhere;
+    }
     session_ = std::move(session);
     spdlog::info("lock {}: held by this process", name_);
-    return true;
+    return LeaseState::kHeld;
   } catch (const std::exception& e) {
     if (session_) spdlog::warn("lock {}: lost with its PostgreSQL session: {}", name_, e.what());
     session_.reset();
-    return false;
+    return LeaseState::kUnavailable;
   }
 }
 

@@ -28,13 +28,18 @@ class PgPool;
 // cluster; hashing a prefixed name (SHA-256, first 8 bytes) keeps ours stable and unlikely to collide.
 std::int64_t advisory_lock_key(std::string_view name);
 
+enum class LeaseState {
+  kHeld,           // by this process, now
+  kHeldElsewhere,  // by another process
+  kUnavailable,    // unknown: the store (PostgreSQL) cannot be reached
+};
+
 // Something only one process at a time may hold; try_hold() never waits for another holder.
 class ExclusiveLease {
  public:
   virtual ~ExclusiveLease() = default;
-  // True when this process holds the lease now: takes it when free, or confirms one already held is still
-  // held. False while another holds it or the store cannot be reached.
-  virtual bool try_hold() = 0;
+  // Takes the lease when free, or confirms one already held is still held.
+  virtual LeaseState try_hold() = 0;
   // Gives the lease up (nothing when not held).
   virtual void release() = 0;
 };
@@ -48,7 +53,7 @@ class PgAdvisoryLock final : public ExclusiveLease {
   PgAdvisoryLock(const PgAdvisoryLock&) = delete;
   PgAdvisoryLock& operator=(const PgAdvisoryLock&) = delete;
 
-  bool try_hold() override;
+  LeaseState try_hold() override;
   void release() override;
 
   const std::string& name() const { return name_; }

@@ -27,6 +27,8 @@ ScoringSettings ScoringSettings::from(const common::ConfigSource& config) {
                                                  milliseconds(10), milliseconds(60'000));
   settings.recalc_interval = config.get_duration("RALLY_SCORING_RECALC_INTERVAL", settings.recalc_interval,
                                                  milliseconds(0), kHour * 24 * 7);
+  settings.batch_adopt_interval = config.get_duration(
+      "RALLY_SCORING_BATCH_ADOPT_INTERVAL", settings.batch_adopt_interval, milliseconds(0), kHour * 24);
   settings.watch_queue = static_cast<std::size_t>(config.get_int(
       "RALLY_SCORING_WATCH_QUEUE", static_cast<std::int64_t>(settings.watch_queue), 1, 1'000'000));
   return settings;

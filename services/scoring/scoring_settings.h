@@ -39,6 +39,9 @@ struct ScoringSettings {
   // Between scheduled recalculations (which also re-read the sources); 0 turns them off.
   // RALLY_SCORING_RECALC_INTERVAL
   std::chrono::milliseconds recalc_interval{std::chrono::hours(1)};
+  // How often a replica looks for batches whose replica is gone (its PostgreSQL lock free) and takes them
+  // over; also done once at start. 0: at start only. RALLY_SCORING_BATCH_ADOPT_INTERVAL
+  std::chrono::milliseconds batch_adopt_interval{std::chrono::seconds(30)};
   // Updates a WatchScores stream may have waiting before it is ended as too slow. RALLY_SCORING_WATCH_QUEUE
   std::size_t watch_queue = 1000;
 

@@ -8,6 +8,7 @@
 #include <pqxx/nontransaction>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/llm_stack.h"
@@ -103,6 +104,51 @@ TEST_CASE("An asynchronous batch a crash interrupted is resumed at the next star
   // Within the logger's flush interval (100 ms) of being logged.
   CHECK(wait_until(
       [&] { return stack.log_of("scoring").find("resuming batch " + batch_id) != std::string::npos; }, 5s));
+}
+
+TEST_CASE("A batch runs on one replica, and another adopts it when that replica dies") {
+  LlmStack stack(StackOptions{
+      "10s", {{"RALLY_GATEWAY_AUTH", "off"}, {"RALLY_SCORING_BATCH_ADOPT_INTERVAL", "200ms"}}, false, true});
+  const int port_a = stack.gateway_port();
+  REQUIRE(wait_until(
+      [&] { return http_request(port_a, "GET", "/api/v1/scoring/configuration").status == 200; }, 60s));
+
+  constexpr std::size_t kModels = 1500;
+  const std::vector<std::string> keys = snapshot_keys(kModels);
+  REQUIRE(keys.size() == kModels);
+  json::array ids;
+  for (const std::string& key : keys) ids.emplace_back(key);
+  const HttpResult started = http_request(port_a, "POST", "/api/v1/models/scores/batch",
+                                          json::serialize(json::object{{"model_ids", ids}, {"async", true}}),
+                                          {{"Content-Type", "application/json"}});
+  INFO(started.body);
+  REQUIRE(started.status == 202);
+  const std::string batch_id(parse_json(started.body).at("data").at("batch_id").as_string());
+  REQUIRE(wait_until([&] { return batch_of(port_a, batch_id).at("results").as_array().size() >= 50; }, 60s));
+
+  // A second replica starts while the first runs the batch: its adoption rounds (at start, then every
+  // 200 ms) must leave the batch alone.
+  const std::string replica_b = stack.add_replica("scoring", "scoring-b");
+  const int port_b = stack.add_gateway({{"RALLY_SCORING_ADDR", replica_b}});
+  REQUIRE(wait_until(
+      [&] { return http_request(port_b, "GET", "/api/v1/scoring/configuration").status == 200; }, 60s));
+  std::this_thread::sleep_for(1s);  // several adoption rounds of replica B
+  INFO(stack.logs());
+  REQUIRE(batch_of(port_b, batch_id).at("status").as_string() == "processing");
+  CHECK(stack.log_of("scoring-b").find("resuming batch " + batch_id) == std::string::npos);
+
+  // The first replica crashes mid-batch; the second adopts the batch and finishes it.
+  CHECK(stack.stop_process("scoring", SIGKILL) == std::optional<int>(128 + SIGKILL));
+  REQUIRE(
+      wait_until([&] { return batch_of(port_b, batch_id).at("status").as_string() == "completed"; }, 240s));
+  CHECK(wait_until(
+      [&] { return stack.log_of("scoring-b").find("resuming batch " + batch_id) != std::string::npos; }, 5s));
+  const json::value finished = batch_of(port_b, batch_id);
+  REQUIRE(finished.at("results").as_array().size() == kModels);
+  // Each model scored once across both replicas: never by both.
+  pqxx::connection connection(stack.database_url());
+  pqxx::nontransaction query(connection);
+  CHECK(query.exec1("SELECT count(*) FROM scoring.score_history")[0].as<std::size_t>() == kModels);
 }
 
 TEST_CASE("A scoring service started before its database exists does its start-up work once migrated") {

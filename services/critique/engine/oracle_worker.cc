@@ -85,7 +85,7 @@ void OracleWorker::run() {
                settings_.oracle.checksummed());
   std::optional<bool> leading;  // logged at the first pass and at every change
   while (true) {
-    const bool lead = lease_ == nullptr || lease_->try_hold();
+    const bool lead = lease_ == nullptr || lease_->try_hold() == common::LeaseState::kHeld;
     if (leading != lead && lease_ != nullptr) {
       if (lead) {
         spdlog::info("critique: oracle worker leads: this replica answers the prompts");

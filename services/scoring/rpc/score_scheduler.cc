@@ -69,8 +69,15 @@ void ScoreScheduler::run() {
     // not a whole interval later.
     bool recalculated = true;
     const bool scheduled = ready && settings_.interval.count() > 0;
-    if (scheduled && lease_ != nullptr && !lease_->try_hold()) {
+    const common::LeaseState lease =
+        scheduled && lease_ != nullptr ? lease_->try_hold() : common::LeaseState::kHeld;
+    if (lease == common::LeaseState::kHeldElsewhere) {
       spdlog::debug("scoring: scheduled recalculation left to the replica holding the lease");
+    } else if (scheduled && lease == common::LeaseState::kUnavailable) {
+      recalculated = false;
+      spdlog::warn(
+          "scoring: scheduled recalculation stopped (again in {} ms): PostgreSQL unavailable for its lease",
+          settings_.retry.count());
     } else if (scheduled) {
       common::Result<RecalculationSummary> summary = engine_.recalculate_all("scheduled recalculation");
       if (summary.ok()) {

@@ -1,10 +1,15 @@
 #include "services/scoring/rpc/scoring_service.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <array>
+#include <cstdint>
 #include <fstream>
 #include <optional>
+#include <random>
 #include <sstream>
+#include <string>
 #include <utility>
 
 #include "services/common/config.h"
@@ -24,6 +29,15 @@
 
 namespace rally::scoring {
 namespace {
+
+// A name no other process has had (host, pid and 64 random bits): the replica's lock is its alone.
+std::string replica_name() {
+  std::random_device random;
+  std::array<char, 256> host{};
+  ::gethostname(host.data(), host.size() - 1);
+  const std::uint64_t salt = (std::uint64_t{random()} << 32) | random();
+  return std::string(host.data()) + "/" + std::to_string(::getpid()) + "/" + std::to_string(salt);
+}
 
 using common::Error;
 using common::ErrorCode;
@@ -55,8 +69,13 @@ ModelCatalog load_catalog(const std::string& path) {
 }  // namespace
 
 ScoringService::ScoringService(ScoringEngine& engine, common::BlockingExecutor& requests,
-                               common::BlockingExecutor& batches, ScoreWatchers& watchers)
-    : engine_(engine), requests_(requests), batches_(batches), watchers_(watchers) {}
+                               common::BlockingExecutor& batches, ScoreWatchers& watchers,
+                               common::ExclusiveLease* replica_lock)
+    : engine_(engine),
+      requests_(requests),
+      batches_(batches),
+      watchers_(watchers),
+      replica_lock_(replica_lock) {}
 
 grpc::ServerWriteReactor<v1::ScoreUpdate>* ScoringService::WatchScores(
     grpc::CallbackServerContext*, const v1::WatchScoresRequest* request) {
@@ -111,10 +130,20 @@ grpc::ServerUnaryReactor* ScoringService::RecalculateScore(grpc::CallbackServerC
 grpc::ServerUnaryReactor* ScoringService::BatchCalculate(grpc::CallbackServerContext* context,
                                                          const v1::BatchCalculateRequest* request,
                                                          v1::Batch* response) {
+  // A batch is marked with this replica's lock; unheld, the others would take it for an orphan.
+  const auto lock_held = [this]() -> std::optional<Error> {
+    if (replica_lock_ == nullptr || replica_lock_->try_hold() == common::LeaseState::kHeld)
+      return std::nullopt;
+    return Error(ErrorCode::kDatabaseError, "PostgreSQL unavailable: this replica cannot claim batches now");
+  };
   if (!request->async()) {
-    return run(context, response, [this, request] { return engine_.run_batch(*request); });
+    return run(context, response, [this, request, lock_held]() -> Result<v1::Batch> {
+      if (std::optional<Error> error = lock_held()) return *error;
+      return engine_.run_batch(*request);
+    });
   }
-  return run(context, response, [this, request]() -> Result<v1::Batch> {
+  return run(context, response, [this, request, lock_held]() -> Result<v1::Batch> {
+    if (std::optional<Error> error = lock_held()) return *error;
     Result<v1::Batch> started = engine_.start_batch(*request);
     if (!started.ok()) return started;
     const bool queued = batches_.post([this, batch_id = started->batch_id(), work = *request] {
@@ -122,7 +151,7 @@ grpc::ServerUnaryReactor* ScoringService::BatchCalculate(grpc::CallbackServerCon
       Result<v1::Batch> done = engine_.run_stored_batch(batch_id, work, {});
       if (!done.ok()) spdlog::error("scoring: batch {} stopped: {}", batch_id, done.error().message);
     });
-    // Left processing when the queue is full: the next start resumes it.
+    // Left processing when the queue is full: the next adoption round resumes it.
     if (!queued)
       spdlog::warn("scoring: batch {} queued for the next start (batch queue full)", started->batch_id());
     return started;
@@ -183,8 +212,22 @@ grpc::ServerUnaryReactor* ScoringService::ValidateScore(grpc::CallbackServerCont
   return run(context, response, [this, request] { return engine_.validate(*request); });
 }
 
+void ScoringService::start_adoption(std::chrono::milliseconds interval) {
+  resume_unfinished_batches();
+  if (interval.count() > 0) {
+    adoption_ = std::make_unique<common::PeriodicTask>(interval, [this] { resume_unfinished_batches(); });
+  }
+}
+
 void ScoringService::resume_unfinished_batches() {
-  batches_.post([this] {
+  if (adoption_queued_.exchange(true)) return;  // one round waiting is enough
+  const bool queued = batches_.post([this] {
+    adoption_queued_ = false;
+    // Adopting marks batches with this replica's lock: it must be held first, or they look orphaned.
+    if (replica_lock_ != nullptr && replica_lock_->try_hold() != common::LeaseState::kHeld) {
+      spdlog::warn("scoring: unfinished batches not adopted: this replica's lock is not held (PostgreSQL?)");
+      return;
+    }
     // The stores' unfinished() is read through the engine's batch store; the engine keeps no list.
     Result<std::vector<BatchStore::Unfinished>> unfinished = engine_.unfinished_batches();
     if (!unfinished.ok()) {
@@ -199,6 +242,7 @@ void ScoringService::resume_unfinished_batches() {
       if (!done.ok()) spdlog::error("scoring: batch {} stopped: {}", batch.batch_id, done.error().message);
     }
   });
+  if (!queued) adoption_queued_ = false;
 }
 
 std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& context) {
@@ -209,7 +253,11 @@ std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& cont
   ScoreStore& scores = context.own(std::make_unique<PgScoreStore>(context.postgres, store_settings));
   ConfigurationStore& configurations =
       context.own(std::make_unique<PgConfigurationStore>(context.postgres, store_settings));
-  BatchStore& batches = context.own(std::make_unique<PgBatchStore>(context.postgres, store_settings));
+  // This replica's own lock, held for its life: its batches carry the key, so others leave them alone.
+  common::PgAdvisoryLock& replica_lock = context.own(
+      std::make_unique<common::PgAdvisoryLock>(context.postgres, "scoring.replica/" + replica_name()));
+  BatchStore& batches =
+      context.own(std::make_unique<PgBatchStore>(context.postgres, store_settings, replica_lock.key()));
 
   common::RedisClient& redis = context.redis;
   ScoringEngine& engine = context.own(std::make_unique<ScoringEngine>(
@@ -260,9 +308,12 @@ std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& cont
   common::BlockingExecutor& requests =
       context.own(std::make_unique<common::BlockingExecutor>(settings.db_threads, settings.db_queue));
   common::BlockingExecutor& batch_thread = context.own(std::make_unique<common::BlockingExecutor>(1, 1000));
-  auto service = std::make_unique<ScoringService>(engine, requests, batch_thread, watchers);
-  // Batches a stop left processing are in scoring.batches, which a fresh database has only once migrated.
-  context.on_migrated.emplace_back([resumer = service.get()] { resumer->resume_unfinished_batches(); });
+  auto service = std::make_unique<ScoringService>(engine, requests, batch_thread, watchers, &replica_lock);
+  // Batches a stop left processing are in scoring.batches, which a fresh database has only once migrated;
+  // after that, batches of replicas that died are looked for on an interval.
+  context.on_migrated.emplace_back([resumer = service.get(), interval = settings.batch_adopt_interval] {
+    resumer->start_adoption(interval);
+  });
   return service;
 }
 

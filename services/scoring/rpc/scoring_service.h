@@ -1,14 +1,20 @@
 // The rally.v1.Scoring gRPC service: each RPC runs the engine on the service's executor (the engine waits
 // on PostgreSQL; gRPC's threads never do) and answers with its result or its error. Asynchronous batches
-// run on a thread of their own, and batches a stop left unfinished are resumed at start.
+// run on a thread of their own. Each replica holds a PostgreSQL advisory lock of its own for its life and
+// marks its batches with it; batches whose replica is gone (its lock free) are adopted at start and every
+// RALLY_SCORING_BATCH_ADOPT_INTERVAL, so a batch runs on one replica at a time and none is left behind.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 
 #include "rally/v1/scoring.grpc.pb.h"
 #include "services/common/blocking_executor.h"
+#include "services/common/periodic_task.h"
+#include "services/common/pg_advisory_lock.h"
 #include "services/scoring/engine/scoring_engine.h"
 
 namespace rally::common {
@@ -21,9 +27,10 @@ class ScoreWatchers;
 
 class ScoringService final : public v1::Scoring::CallbackService {
  public:
-  // The engine and executors must outlive the service.
+  // The engine, executors and lock must outlive the service. `replica_lock` is the lock whose key the
+  // batch store marks batches with (nullptr: a single replica, nothing to hold).
   ScoringService(ScoringEngine& engine, common::BlockingExecutor& requests, common::BlockingExecutor& batches,
-                 ScoreWatchers& watchers);
+                 ScoreWatchers& watchers, common::ExclusiveLease* replica_lock = nullptr);
 
   grpc::ServerUnaryReactor* CalculateScore(grpc::CallbackServerContext* context,
                                            const v1::CalculateScoreRequest* request,
@@ -63,7 +70,10 @@ class ScoringService final : public v1::Scoring::CallbackService {
   grpc::ServerWriteReactor<v1::ScoreUpdate>* WatchScores(grpc::CallbackServerContext* context,
                                                          const v1::WatchScoresRequest* request) override;
 
-  // Resumes the batches a stop left processing (on the batch thread).
+  // Resumes unfinished batches now and then every `interval` (0: now only). Called once.
+  void start_adoption(std::chrono::milliseconds interval);
+  // Adopts and resumes the batches no live replica runs (on the batch thread; at most one such task
+  // queued at a time).
   void resume_unfinished_batches();
 
  private:
@@ -75,6 +85,9 @@ class ScoringService final : public v1::Scoring::CallbackService {
   common::BlockingExecutor& requests_;
   common::BlockingExecutor& batches_;
   ScoreWatchers& watchers_;
+  common::ExclusiveLease* const replica_lock_;
+  std::atomic<bool> adoption_queued_{false};
+  std::unique_ptr<common::PeriodicTask> adoption_;  // last: its thread stops before the rest goes away
 };
 
 // Builds the stores, loads the models.dev document, and makes the service (service_main's make_services).

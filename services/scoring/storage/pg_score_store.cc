@@ -405,16 +405,17 @@ Result<v1::ScoringConfiguration> PgConfigurationStore::put(const v1::ScoringConf
   }
 }
 
-PgBatchStore::PgBatchStore(common::PgPool& pool, common::pg::StoreSettings settings)
-    : pool_(pool), settings_(common::pg::validated(settings, kBatches)) {}
+PgBatchStore::PgBatchStore(common::PgPool& pool, common::pg::StoreSettings settings,
+                           std::optional<std::int64_t> owner_lock)
+    : pool_(pool), settings_(common::pg::validated(settings, kBatches)), owner_lock_(owner_lock) {}
 
 Result<v1::Batch> PgBatchStore::create(std::string_view batch_id, const v1::BatchCalculateRequest& request) {
   const auto create = [&](pqxx::work& transaction) -> Result<v1::Batch> {
     const pqxx::result inserted = transaction.exec_params(
-        "INSERT INTO scoring.batches (batch_id, status, request, model_count, created_at) "
-        "VALUES ($1, 'processing', $2::jsonb, $3, now()) ON CONFLICT (batch_id) DO NOTHING RETURNING "
+        "INSERT INTO scoring.batches (batch_id, status, request, model_count, created_at, owner_lock) "
+        "VALUES ($1, 'processing', $2::jsonb, $3, now(), $4) ON CONFLICT (batch_id) DO NOTHING RETURNING "
         "batch_id",
-        std::string(batch_id), to_json(request), request.model_ids_size());
+        std::string(batch_id), to_json(request), request.model_ids_size(), owner_lock_);
     if (inserted.empty()) {
       return Error(ErrorCode::kConflict, "Batch already exists", {{"batch_id", std::string(batch_id)}});
     }
@@ -478,13 +479,34 @@ Result<v1::Batch> PgBatchStore::get(std::string_view batch_id) {
                                          });
 }
 
+namespace {
+
+// Processing batches whose owner's advisory lock no session of this database holds (a bigint key shows in
+// pg_locks as classid, objid = its high and low halves, objsubid 1), claimed for $1 in one statement: two
+// replicas adopting at once serialise on the row, and the second sees the first's live lock.
+constexpr char kAdoptOrphans[] = R"sql(
+WITH adopted AS (
+  UPDATE scoring.batches AS b SET owner_lock = $1
+   WHERE b.status = 'processing' AND b.owner_lock IS DISTINCT FROM $1
+     AND NOT EXISTS (
+       SELECT 1 FROM pg_locks AS l
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND ((l.classid::bigint << 32) | l.objid::bigint) = b.owner_lock)
+  RETURNING b.batch_id, b.request, b.created_at)
+SELECT batch_id, request::text FROM adopted ORDER BY created_at)sql";
+
+}  // namespace
+
 Result<std::vector<BatchStore::Unfinished>> PgBatchStore::unfinished() {
-  return common::pg::run_read<std::vector<Unfinished>>(
-      pool_, settings_, kBatches, "reading unfinished batches",
-      [&](pqxx::read_transaction& transaction) -> Result<std::vector<Unfinished>> {
-        const pqxx::result rows = transaction.exec(
-            "SELECT batch_id, request::text FROM scoring.batches WHERE status = 'processing' ORDER BY "
-            "created_at");
+  return common::pg::run_write<std::vector<Unfinished>>(
+      pool_, settings_, kBatches, "adopting unfinished batches",
+      [&](pqxx::work& transaction) -> Result<std::vector<Unfinished>> {
+        const pqxx::result rows =
+            owner_lock_ ? transaction.exec_params(kAdoptOrphans, *owner_lock_)
+                        : transaction.exec(
+                              "SELECT batch_id, request::text FROM scoring.batches WHERE status = "
+                              "'processing' ORDER BY created_at");
         std::vector<Unfinished> batches;
         for (const pqxx::row& row : rows) {
           Unfinished batch;

@@ -3,6 +3,9 @@
 // SQL sorts or filters on them (scores).
 #pragma once
 
+#include <cstdint>
+#include <optional>
+
 #include "services/common/pg_store_settings.h"
 #include "services/scoring/storage/score_store.h"
 
@@ -42,7 +45,11 @@ class PgConfigurationStore final : public ConfigurationStore {
 
 class PgBatchStore final : public BatchStore {
  public:
-  PgBatchStore(common::PgPool& pool, common::pg::StoreSettings settings);
+  // `owner_lock`: the advisory lock key this replica holds for its life (PgAdvisoryLock::key()). Its batches
+  // carry it; unfinished() adopts only batches whose owner's lock no session holds, so replicas never run
+  // one batch twice. Without one (tests of a single store), every processing batch counts as unfinished.
+  PgBatchStore(common::PgPool& pool, common::pg::StoreSettings settings,
+               std::optional<std::int64_t> owner_lock = std::nullopt);
 
   common::Result<v1::Batch> create(std::string_view batch_id,
                                    const v1::BatchCalculateRequest& request) override;
@@ -56,6 +63,7 @@ class PgBatchStore final : public BatchStore {
  private:
   common::PgPool& pool_;
   const common::pg::StoreSettings settings_;
+  const std::optional<std::int64_t> owner_lock_;
 };
 
 }  // namespace rally::scoring

@@ -85,6 +85,8 @@ class BatchStore {
     v1::BatchCalculateRequest request;
     std::vector<std::uint32_t> done_positions;
   };
+  // The processing batches no live replica runs, oldest first, claimed for this store's replica (see
+  // PgBatchStore) so no other replica takes them too. kDatabaseError.
   virtual common::Result<std::vector<Unfinished>> unfinished() = 0;
 };
 

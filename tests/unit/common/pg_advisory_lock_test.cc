@@ -15,6 +15,7 @@
 namespace {
 
 using rally::common::advisory_lock_key;
+using rally::common::LeaseState;
 using rally::common::PgAdvisoryLock;
 using rally::common::PgPool;
 using rally::common::PostgresSettings;
@@ -67,18 +68,18 @@ TEST_CASE("PgAdvisoryLock: one holder at a time, the next one after a release", 
   PgAdvisoryLock second(second_pool, "leader");
   PgAdvisoryLock other(second_pool, "another-job");
 
-  REQUIRE(first.try_hold());
-  CHECK(first.try_hold());  // confirming a held lock keeps it
-  CHECK_FALSE(second.try_hold());
-  CHECK(other.try_hold());  // another name is another lock
+  REQUIRE(first.try_hold() == LeaseState::kHeld);
+  CHECK(first.try_hold() == LeaseState::kHeld);  // confirming a held lock keeps it
+  CHECK(second.try_hold() == LeaseState::kHeldElsewhere);
+  CHECK(other.try_hold() == LeaseState::kHeld);  // another name is another lock
   CHECK(holders_of(database.url(), first.key()) == 1);
   // The pool's own connections are untouched: the lock has a session of its own.
   CHECK(first_pool.open_connections() == 0);
 
   first.release();
   CHECK(holders_of(database.url(), first.key()) == 0);
-  CHECK(second.try_hold());
-  CHECK_FALSE(first.try_hold());
+  CHECK(second.try_hold() == LeaseState::kHeld);
+  CHECK(first.try_hold() == LeaseState::kHeldElsewhere);
 }
 
 TEST_CASE("PgAdvisoryLock: a holder whose session ends loses the lock to the next", "[pg_advisory_lock]") {
@@ -88,24 +89,26 @@ TEST_CASE("PgAdvisoryLock: a holder whose session ends loses the lock to the nex
   PgAdvisoryLock first(first_pool, "leader");
   PgAdvisoryLock second(second_pool, "leader");
 
-  REQUIRE(first.try_hold());
-  REQUIRE_FALSE(second.try_hold());
+  REQUIRE(first.try_hold() == LeaseState::kHeld);
+  REQUIRE(second.try_hold() == LeaseState::kHeldElsewhere);
   terminate_holders(database.url(), first.key());
   // The server freed the lock with the session; the old holder learns it at its next check.
   bool taken = false;
   for (int attempt = 0; attempt < 50 && !taken; ++attempt) {
-    taken = second.try_hold();
+    taken = second.try_hold() == LeaseState::kHeld;
     if (!taken) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   CHECK(taken);
-  CHECK_FALSE(first.try_hold());
+  // The old holder's check fails with its session; its next try finds the lock taken.
+  CHECK(first.try_hold() == LeaseState::kUnavailable);
+  CHECK(first.try_hold() == LeaseState::kHeldElsewhere);
   CHECK(holders_of(database.url(), first.key()) == 1);
 }
 
 TEST_CASE("PgAdvisoryLock: no server means not held, never an exception", "[pg_advisory_lock]") {
   PgPool pool(settings_for("postgresql://rally@127.0.0.1:1/none"));
   PgAdvisoryLock lock(pool, "leader");
-  CHECK_FALSE(lock.try_hold());
+  CHECK(lock.try_hold() == LeaseState::kUnavailable);
   lock.release();  // nothing held: nothing to do
-  CHECK_FALSE(lock.try_hold());
+  CHECK(lock.try_hold() == LeaseState::kUnavailable);
 }

@@ -15,6 +15,7 @@
 
 #include "migrations/rally_scoring.h"
 #include "services/common/migrations.h"
+#include "services/common/pg_advisory_lock.h"
 #include "services/common/pg_pool.h"
 #include "tests/support/test_env.h"
 
@@ -310,6 +311,47 @@ TEST_CASE("batch results and the scores they computed are stored together, or ne
   CHECK(orphan.error().code == ErrorCode::kDatabaseError);
   CHECK_FALSE(db.scores.current("x/c").value().has_value());
   CHECK(db.batches.get("batch_1").value().results_size() == 2);
+}
+
+TEST_CASE("replicas adopt only the batches whose replica's lock is free, each once", "[scoring][storage]") {
+  ScoringDatabase db;
+  common::PgAdvisoryLock lock_a(db.pool, "scoring.replica/test-a");
+  common::PgAdvisoryLock lock_b(db.pool, "scoring.replica/test-b");
+  common::PgAdvisoryLock lock_c(db.pool, "scoring.replica/test-c");
+  REQUIRE(lock_a.try_hold() == common::LeaseState::kHeld);
+  REQUIRE(lock_b.try_hold() == common::LeaseState::kHeld);
+  REQUIRE(lock_c.try_hold() == common::LeaseState::kHeld);
+  PgBatchStore replica_a(db.pool, {}, lock_a.key());
+  PgBatchStore replica_b(db.pool, {}, lock_b.key());
+  PgBatchStore replica_c(db.pool, {}, lock_c.key());
+
+  v1::BatchCalculateRequest request;
+  request.add_model_ids("x/a");
+  request.add_model_ids("x/b");
+  REQUIRE(replica_a.create("batch_a", request).ok());
+  REQUIRE(replica_a.add_results("batch_a", {{0, item("x/a", true)}}, {}).ok());
+  // A row from before owners were recorded has none: anyone may adopt it.
+  db.exec(
+      "INSERT INTO scoring.batches (batch_id, status, request, model_count, created_at) "
+      "VALUES ('batch_legacy', 'processing', '{\"modelIds\":[\"x/c\"]}', 1, now())");
+
+  // Replica A is alive: B adopts only the ownerless row, and adopting again finds nothing new.
+  const auto first = replica_b.unfinished();
+  REQUIRE(first.ok());
+  REQUIRE(first.value().size() == 1);
+  CHECK(first.value()[0].batch_id == "batch_legacy");
+  CHECK(replica_b.unfinished().value().empty());
+  CHECK(replica_c.unfinished().value().empty());
+
+  // A's session ends: exactly one of B and C takes its batch, with the position A finished.
+  lock_a.release();
+  const auto by_c = replica_c.unfinished();
+  REQUIRE(by_c.ok());
+  REQUIRE(by_c.value().size() == 1);
+  CHECK(by_c.value()[0].batch_id == "batch_a");
+  CHECK(by_c.value()[0].done_positions == std::vector<std::uint32_t>{0});
+  CHECK(replica_b.unfinished().value().empty());
+  CHECK(replica_a.unfinished().value().empty());  // lock released, A's store finds C alive
 }
 
 TEST_CASE("the scoring stores answer DATABASE_ERROR when PostgreSQL is unreachable", "[scoring][storage]") {
