@@ -187,8 +187,7 @@ RedisSettings RedisSettings::from(const ConfigSource& config) {
   return settings;
 }
 
-RedisScript::RedisScript(std::string source)
-    : source_(std::move(source)), sha1_(sha1_hex(source_)) {}
+RedisScript::RedisScript(std::string source) : source_(std::move(source)), sha1_(sha1_hex(source_)) {}
 
 struct RedisClient::Impl {
   explicit Impl(RedisSettings s) : settings(std::move(s)) {}

@@ -33,7 +33,7 @@ void print_usage(const ServiceDefinition& service) {
   std::printf(
       "usage: rally-%s [--config=FILE] [--log-format=human|json] [--log-level=LEVEL]\n"
       "Serves rally.v1 gRPC on RALLY_%s_ADDR (default %s) and Prometheus metrics on RALLY_%s_METRICS_ADDR\n"
-      "(default %s). Every RALLY_* setting is listed in docs/architecture.md.\n",
+      "(default %s). Every setting is listed in docs/configuration.md.\n",
       service.name.c_str(), service.config_prefix.c_str(), service.default_listen.to_string().c_str(),
       service.config_prefix.c_str(), service.default_metrics_listen.to_string().c_str());
 }
@@ -85,6 +85,10 @@ class ServiceRuntime {
     grpc::ServerBuilder builder;
     int bound_port = 0;
     builder.AddListeningPort(settings_.listen.to_string(), grpc::InsecureServerCredentials(), &bound_port);
+    if (settings_.max_connection_age.count() > 0) {
+      builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                                 static_cast<int>(settings_.max_connection_age.count()));
+    }
     for (const auto& handler : handlers_) builder.RegisterService(handler.get());
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
     interceptors.push_back(make_rpc_observer_factory());
@@ -197,6 +201,9 @@ ServiceSettings ServiceSettings::from(const ConfigSource& config, const ServiceD
                                                milliseconds(0), milliseconds(300000));
   settings.health_check_interval = config.get_duration(
       "RALLY_HEALTH_CHECK_INTERVAL", settings.health_check_interval, milliseconds(100), milliseconds(60000));
+  settings.max_connection_age =
+      config.get_duration("RALLY_GRPC_MAX_CONNECTION_AGE", settings.max_connection_age, milliseconds(0),
+                          milliseconds(24LL * 3600 * 1000));
   return settings;
 }
 

@@ -68,6 +68,9 @@ struct ServiceSettings {
   std::chrono::milliseconds drain_timeout{10000};
   // How often PostgreSQL and Redis are probed. RALLY_HEALTH_CHECK_INTERVAL.
   std::chrono::milliseconds health_check_interval{1000};
+  // Connections older than this are ended gracefully (GOAWAY; calls in flight finish), so clients resolve
+  // the service's name again and spread over replicas added since. 0: never. RALLY_GRPC_MAX_CONNECTION_AGE.
+  std::chrono::milliseconds max_connection_age{std::chrono::minutes(5)};
 
   static ServiceSettings from(const ConfigSource& config, const ServiceDefinition& service);
 };

@@ -17,6 +17,7 @@
 #include "services/arena/storage/pg_vote_store.h"
 #include "services/common/blocking_executor.h"
 #include "services/common/digest.h"
+#include "services/common/grpc_channel.h"
 #include "services/common/grpc_status.h"
 #include "services/common/redis_client.h"
 #include "services/common/request_id.h"
@@ -407,7 +408,7 @@ std::unique_ptr<grpc::Service> make_arena_service(common::ServiceContext& contex
   store_settings.statement_timeout = settings.statement_timeout;
   VoteStore& votes = context.own(std::make_unique<PgVoteStore>(context.postgres, store_settings));
   BattleStore& battles = context.own(std::make_unique<PgBattleStore>(context.postgres, store_settings));
-  auto llm_proxy = grpc::CreateChannel(settings.llm_proxy.to_string(), grpc::InsecureChannelCredentials());
+  auto llm_proxy = common::make_service_channel(settings.llm_proxy);
 
   LeaderboardCache& leaderboard =
       context.own(std::make_unique<LeaderboardCache>(votes, settings.elo.initial));

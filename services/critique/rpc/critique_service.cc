@@ -8,6 +8,7 @@
 
 #include "services/common/blocking_executor.h"
 #include "services/common/errors.h"
+#include "services/common/grpc_channel.h"
 #include "services/common/grpc_status.h"
 #include "services/common/pg_advisory_lock.h"
 #include "services/common/service_main.h"
@@ -87,7 +88,7 @@ std::unique_ptr<grpc::Service> make_critique_service(common::ServiceContext& con
                settings.contracts.oracle.checksummed(), requester.address().checksummed());
 
   if (settings.run_worker) {
-    auto channel = grpc::CreateChannel(settings.llm_proxy.to_string(), grpc::InsecureChannelCredentials());
+    auto channel = common::make_service_channel(settings.llm_proxy);
     CriticLlm& llm = context.own(std::make_unique<LlmProxyCritic>(channel, settings.model));
     chain::TransactionSender& worker_sender = context.own(
         std::make_unique<chain::TransactionSender>(rpc, std::move(*settings.worker_key), settings.send));

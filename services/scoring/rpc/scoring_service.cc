@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "services/common/config.h"
+#include "services/common/grpc_channel.h"
 #include "services/common/grpc_status.h"
 #include "services/common/logging.h"
 #include "services/common/pg_advisory_lock.h"
@@ -271,10 +272,9 @@ std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& cont
                        error.what());
         }
       }));
-  SourceReader& sources = context.own(std::make_unique<SourceReader>(
-      grpc::CreateChannel(settings.llm_proxy.to_string(), grpc::InsecureChannelCredentials()),
-      grpc::CreateChannel(settings.arena.to_string(), grpc::InsecureChannelCredentials()),
-      settings.sources_timeout));
+  SourceReader& sources = context.own(
+      std::make_unique<SourceReader>(common::make_service_channel(settings.llm_proxy),
+                                     common::make_service_channel(settings.arena), settings.sources_timeout));
   // After the engine and the reader: destroyed before them, its thread stops first.
   // One replica recalculates on the schedule; the others only read the sources.
   common::PgAdvisoryLock& recalculation_lease =
