@@ -54,6 +54,8 @@ int main(int argc, char** argv) {
       worker = worker_key->address();
     }
     output = config.get_nonempty_string("RALLY_CRITIQUE_CONTRACTS_FILE", "");
+    // Refused before deploying: contracts whose addresses cannot be written are lost gas.
+    if (output.empty()) throw common::ConfigError("RALLY_CRITIQUE_CONTRACTS_FILE", "is required");
   } catch (const common::ConfigError& e) {
     std::cerr << "rally-chain-deploy: invalid configuration: " << e.what() << '\n';
     return kExitConfig;

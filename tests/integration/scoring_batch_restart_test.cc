@@ -39,6 +39,18 @@ json::value batch_of(int port, const std::string& batch_id) {
   return parse_json(result.body).at("data");
 }
 
+// Starts an asynchronous batch of `model_ids` through the gateway at `port`; returns its id.
+std::string start_async_batch(int port, const std::vector<std::string>& model_ids) {
+  json::array ids;
+  for (const std::string& id : model_ids) ids.emplace_back(id);
+  const HttpResult started = http_request(port, "POST", "/api/v1/models/scores/batch",
+                                          json::serialize(json::object{{"model_ids", ids}, {"async", true}}),
+                                          {{"Content-Type", "application/json"}});
+  INFO(started.body);
+  REQUIRE(started.status == 202);
+  return std::string(parse_json(started.body).at("data").at("batch_id").as_string());
+}
+
 }  // namespace
 
 TEST_CASE("An asynchronous batch a crash interrupted is resumed at the next start, each model scored once") {
@@ -50,15 +62,9 @@ TEST_CASE("An asynchronous batch a crash interrupted is resumed at the next star
   constexpr std::size_t kModels = 1500;
   const std::vector<std::string> keys = snapshot_keys(kModels);
   REQUIRE(keys.size() == kModels);
-  json::array ids;
-  for (const std::string& key : keys) ids.emplace_back(key);
-  ids.emplace_back("nobody/no-such-model");  // a failure is a result too, and is resumed like the others
-  const HttpResult started = http_request(port, "POST", "/api/v1/models/scores/batch",
-                                          json::serialize(json::object{{"model_ids", ids}, {"async", true}}),
-                                          {{"Content-Type", "application/json"}});
-  INFO(started.body);
-  REQUIRE(started.status == 202);
-  const std::string batch_id(parse_json(started.body).at("data").at("batch_id").as_string());
+  std::vector<std::string> model_ids = keys;
+  model_ids.push_back("nobody/no-such-model");  // a failure is a result too, and is resumed like the others
+  const std::string batch_id = start_async_batch(port, model_ids);
 
   // Crash it mid-way: some results stored, not all.
   REQUIRE(wait_until([&] { return batch_of(port, batch_id).at("results").as_array().size() >= 50; }, 60s));
@@ -116,14 +122,7 @@ TEST_CASE("A batch runs on one replica, and another adopts it when that replica 
   constexpr std::size_t kModels = 1500;
   const std::vector<std::string> keys = snapshot_keys(kModels);
   REQUIRE(keys.size() == kModels);
-  json::array ids;
-  for (const std::string& key : keys) ids.emplace_back(key);
-  const HttpResult started = http_request(port_a, "POST", "/api/v1/models/scores/batch",
-                                          json::serialize(json::object{{"model_ids", ids}, {"async", true}}),
-                                          {{"Content-Type", "application/json"}});
-  INFO(started.body);
-  REQUIRE(started.status == 202);
-  const std::string batch_id(parse_json(started.body).at("data").at("batch_id").as_string());
+  const std::string batch_id = start_async_batch(port_a, keys);
   REQUIRE(wait_until([&] { return batch_of(port_a, batch_id).at("results").as_array().size() >= 50; }, 60s));
 
   // A second replica starts while the first runs the batch: its adoption rounds (at start, then every

@@ -29,26 +29,23 @@ PostgresSettings settings_for(const std::string& url) {
   return settings;
 }
 
-// The backend pids holding the advisory lock `key` in the current database.
+// The sessions holding the advisory lock $1 in the current database (a bigint key shows in pg_locks as
+// classid and objid, its high and low halves).
+constexpr char kHolders[] =
+    "FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
+    "(SELECT oid FROM pg_database WHERE datname = current_database()) AND "
+    "((classid::bigint << 32) | objid::bigint) = $1";
+
 int holders_of(const std::string& url, std::int64_t key) {
   pqxx::connection connection(url);
   pqxx::nontransaction tx(connection);
-  return tx
-      .exec_params1(
-          "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = "
-          "(SELECT oid FROM pg_database WHERE datname = current_database()) AND "
-          "((classid::bigint << 32) | objid::bigint) = $1",
-          key)[0]
-      .as<int>();
+  return tx.exec_params1(std::string("SELECT count(*) ") + kHolders, key)[0].as<int>();
 }
 
 void terminate_holders(const std::string& url, std::int64_t key) {
   pqxx::connection connection(url);
   pqxx::nontransaction tx(connection);
-  tx.exec_params(
-      "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
-      "((classid::bigint << 32) | objid::bigint) = $1",
-      key);
+  tx.exec_params(std::string("SELECT pg_terminate_backend(pid) ") + kHolders, key);
 }
 
 }  // namespace
