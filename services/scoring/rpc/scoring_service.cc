@@ -147,14 +147,19 @@ grpc::ServerUnaryReactor* ScoringService::BatchCalculate(grpc::CallbackServerCon
     if (std::optional<Error> error = lock_held()) return *error;
     Result<v1::Batch> started = engine_.start_batch(*request);
     if (!started.ok()) return started;
-    const bool queued = batches_.post([this, batch_id = started->batch_id(), work = *request] {
+    // Tasks capture what they use, never the service: the executor runs its queue out after the service
+    // is gone (the engine and the lock outlive both).
+    const bool queued = batches_.post([&engine = engine_, batch_id = started->batch_id(), work = *request] {
       common::ScopedRequestId scope(batch_id);
-      Result<v1::Batch> done = engine_.run_stored_batch(batch_id, work, {});
+      Result<v1::Batch> done = engine.run_stored_batch(batch_id, work, {});
       if (!done.ok()) spdlog::error("scoring: batch {} stopped: {}", batch_id, done.error().message);
     });
-    // Left processing when the queue is full: the next adoption round resumes it.
-    if (!queued)
-      spdlog::warn("scoring: batch {} queued for the next start (batch queue full)", started->batch_id());
+    // Left processing when the queue is full, marked as this replica's: it is resumed once this replica
+    // stops (by another replica, or by this one's next start).
+    if (!queued) {
+      spdlog::warn("scoring: batch {} waits for this replica's restart (batch queue full)",
+                   started->batch_id());
+    }
     return started;
   });
 }
@@ -221,16 +226,16 @@ void ScoringService::start_adoption(std::chrono::milliseconds interval) {
 }
 
 void ScoringService::resume_unfinished_batches() {
-  if (adoption_queued_.exchange(true)) return;  // one round waiting is enough
-  const bool queued = batches_.post([this] {
-    adoption_queued_ = false;
+  if (adoption_queued_->exchange(true)) return;  // one round waiting is enough
+  const bool queued = batches_.post([&engine = engine_, lock = replica_lock_, waiting = adoption_queued_] {
+    *waiting = false;
     // Adopting marks batches with this replica's lock: it must be held first, or they look orphaned.
-    if (replica_lock_ != nullptr && replica_lock_->try_hold() != common::LeaseState::kHeld) {
+    if (lock != nullptr && lock->try_hold() != common::LeaseState::kHeld) {
       spdlog::warn("scoring: unfinished batches not adopted: this replica's lock is not held (PostgreSQL?)");
       return;
     }
     // The stores' unfinished() is read through the engine's batch store; the engine keeps no list.
-    Result<std::vector<BatchStore::Unfinished>> unfinished = engine_.unfinished_batches();
+    Result<std::vector<BatchStore::Unfinished>> unfinished = engine.unfinished_batches();
     if (!unfinished.ok()) {
       spdlog::warn("scoring: unfinished batches not resumed: {}", unfinished.error().message);
       return;
@@ -239,11 +244,11 @@ void ScoringService::resume_unfinished_batches() {
       common::ScopedRequestId scope(batch.batch_id);
       spdlog::info("scoring: resuming batch {} ({} of {} models done)", batch.batch_id,
                    batch.done_positions.size(), batch.request.model_ids_size());
-      Result<v1::Batch> done = engine_.run_stored_batch(batch.batch_id, batch.request, batch.done_positions);
+      Result<v1::Batch> done = engine.run_stored_batch(batch.batch_id, batch.request, batch.done_positions);
       if (!done.ok()) spdlog::error("scoring: batch {} stopped: {}", batch.batch_id, done.error().message);
     }
   });
-  if (!queued) adoption_queued_ = false;
+  if (!queued) *adoption_queued_ = false;
 }
 
 std::unique_ptr<grpc::Service> make_scoring_service(common::ServiceContext& context) {

@@ -86,7 +86,8 @@ class ScoringService final : public v1::Scoring::CallbackService {
   common::BlockingExecutor& batches_;
   ScoreWatchers& watchers_;
   common::ExclusiveLease* const replica_lock_;
-  std::atomic<bool> adoption_queued_{false};
+  // Shared with the queued adoption task, which may run after the service is gone.
+  std::shared_ptr<std::atomic<bool>> adoption_queued_ = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<common::PeriodicTask> adoption_;  // last: its thread stops before the rest goes away
 };
 
