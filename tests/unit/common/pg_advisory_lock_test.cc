@@ -48,6 +48,15 @@ void terminate_holders(const std::string& url, std::int64_t key) {
   tx.exec_params(std::string("SELECT pg_terminate_backend(pid) ") + kHolders, key);
 }
 
+// Two processes' worth of pools on one scratch database, each with the lock "leader".
+struct TwoProcesses {
+  ScratchDatabase database;
+  PgPool first_pool{settings_for(database.url())};
+  PgPool second_pool{settings_for(database.url())};
+  PgAdvisoryLock first{first_pool, "leader"};
+  PgAdvisoryLock second{second_pool, "leader"};
+};
+
 }  // namespace
 
 TEST_CASE("advisory_lock_key is stable and tells names apart", "[pg_advisory_lock]") {
@@ -58,11 +67,8 @@ TEST_CASE("advisory_lock_key is stable and tells names apart", "[pg_advisory_loc
 }
 
 TEST_CASE("PgAdvisoryLock: one holder at a time, the next one after a release", "[pg_advisory_lock]") {
-  ScratchDatabase database;
-  PgPool first_pool(settings_for(database.url()));
-  PgPool second_pool(settings_for(database.url()));
-  PgAdvisoryLock first(first_pool, "leader");
-  PgAdvisoryLock second(second_pool, "leader");
+  TwoProcesses both;
+  auto& [database, first_pool, second_pool, first, second] = both;
   PgAdvisoryLock other(second_pool, "another-job");
 
   REQUIRE(first.try_hold() == LeaseState::kHeld);
@@ -80,11 +86,8 @@ TEST_CASE("PgAdvisoryLock: one holder at a time, the next one after a release", 
 }
 
 TEST_CASE("PgAdvisoryLock: a holder whose session ends loses the lock to the next", "[pg_advisory_lock]") {
-  ScratchDatabase database;
-  PgPool first_pool(settings_for(database.url()));
-  PgPool second_pool(settings_for(database.url()));
-  PgAdvisoryLock first(first_pool, "leader");
-  PgAdvisoryLock second(second_pool, "leader");
+  TwoProcesses both;
+  auto& [database, first_pool, second_pool, first, second] = both;
 
   REQUIRE(first.try_hold() == LeaseState::kHeld);
   REQUIRE(second.try_hold() == LeaseState::kHeldElsewhere);
