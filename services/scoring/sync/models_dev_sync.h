@@ -54,7 +54,7 @@ struct ModelsDevSyncSettings {
   bool enabled() const { return !url.empty(); }
 
   // Throws common::ConfigError naming the first bad key (a URL that is not absolute http(s), a duration
-  // out of range, a timeout of 5 s or more).
+  // out of range, a request-path timeout over 4 s).
   static ModelsDevSyncSettings from(const common::ConfigSource& config);
 };
 
