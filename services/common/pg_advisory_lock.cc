@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <exception>
 #include <pqxx/connection>
+#include <pqxx/except>
 #include <pqxx/nontransaction>
+#include <pqxx/transaction>
 #include <utility>
 
 #include "services/common/digest.h"
@@ -73,6 +76,45 @@ void PgAdvisoryLock::release() {
   }
   session_.reset();
   spdlog::info("lock {}: released", name_);
+}
+
+PgAdvisoryMutex::PgAdvisoryMutex(PgPool& pool, std::string name, std::chrono::milliseconds wait_limit)
+    : pool_(pool),
+      name_(std::move(name)),
+      key_(advisory_lock_key("rally.mutex/" + name_)),
+      wait_limit_(wait_limit) {}
+
+std::optional<Error> PgAdvisoryMutex::run_exclusive(const std::function<void()>& critical) {
+  std::optional<PgPool::Lease> connection;
+  std::optional<pqxx::work> tx;
+  try {
+    connection.emplace(pool_.acquire());
+    tx.emplace(**connection, "mutex");
+    tx->exec("SET LOCAL lock_timeout = " + std::to_string(std::max<std::int64_t>(1, wait_limit_.count())));
+    tx->exec_params("SELECT pg_advisory_xact_lock($1)", key_);
+  } catch (const pqxx::sql_error& e) {
+    if (e.sqlstate() == "55P03") {  // lock_not_available: lock_timeout ran out
+      return Error(ErrorCode::kServiceUnavailable,
+                   "Another replica held the lock " + name_ + " for longer than " +
+                       std::to_string(wait_limit_.count()) + " ms; retry shortly",
+                   {{"lock", name_}});
+    }
+    return Error(ErrorCode::kDatabaseError, "Could not take the lock " + name_ + ": " + e.what());
+  } catch (const pqxx::broken_connection& e) {
+    if (connection) connection->mark_broken();
+    return Error(ErrorCode::kDatabaseError, "Could not take the lock " + name_ + ": " + e.what());
+  } catch (const DatabaseUnavailable& e) {
+    return Error(ErrorCode::kDatabaseError, "Could not take the lock " + name_ + ": " + e.what());
+  }
+  critical();
+  try {
+    tx->commit();
+  } catch (const std::exception& e) {
+    // The session is gone or going, and the lock with it.
+    connection->mark_broken();
+    spdlog::warn("lock {}: giving it back failed: {}", name_, e.what());
+  }
+  return std::nullopt;
 }
 
 }  // namespace rally::common

@@ -1,5 +1,7 @@
 // Session-level PostgreSQL advisory locks: how replicas agree that one of them alone does some work (the
-// oracle worker, the scheduled recalculation) or works on one thing (a batch).
+// oracle worker, the scheduled recalculation) or works on one thing (a batch). And transaction-level ones
+// (PgAdvisoryMutex): a short critical section that one process at a time runs (sending from an account
+// whose nonces every replica shares).
 //
 // The lock lives as long as the session that took it, so it is held on a connection of its own, outside
 // the pool. A holder that dies (a crash, SIGKILL, a lost node) loses its session and so the lock, and
@@ -13,12 +15,17 @@
 // once); the lock keeps it from being done twice in the normal case, which is what costs money.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <pqxx/connection>
 #include <string>
 #include <string_view>
+
+#include "services/common/errors.h"
 
 namespace rally::common {
 
@@ -65,6 +72,37 @@ class PgAdvisoryLock final : public ExclusiveLease {
   const std::int64_t key_;
   std::mutex mutex_;
   std::unique_ptr<pqxx::connection> session_;  // set while the lock is held
+};
+
+// A mutex among processes for a critical section of a few milliseconds.
+class CrossProcessMutex {
+ public:
+  virtual ~CrossProcessMutex() = default;
+  // Runs `critical` while no other process runs a critical section of the same mutex. When the mutex
+  // cannot be had, returns why and does not run it. Once `critical` has run the answer is nullopt, even if
+  // giving the mutex back failed: what it did is done.
+  virtual std::optional<Error> run_exclusive(const std::function<void()>& critical) = 0;
+};
+
+// pg_advisory_xact_lock in a transaction on one of the pool's connections: the lock ends with the
+// transaction, so a process that dies inside the critical section frees it with its session. Waiting is
+// bounded by `wait_limit` (lock_timeout): a holder that hangs costs the others an error, not a hang.
+// Errors: kServiceUnavailable when the wait ran out, kDatabaseError when PostgreSQL cannot be reached.
+class PgAdvisoryMutex final : public CrossProcessMutex {
+ public:
+  // `name` is hashed with advisory_lock_key("rally.mutex/" + name). The pool must outlive the mutex.
+  PgAdvisoryMutex(PgPool& pool, std::string name, std::chrono::milliseconds wait_limit);
+
+  std::optional<Error> run_exclusive(const std::function<void()>& critical) override;
+
+  const std::string& name() const { return name_; }
+  std::int64_t key() const { return key_; }
+
+ private:
+  PgPool& pool_;
+  const std::string name_;
+  const std::int64_t key_;
+  const std::chrono::milliseconds wait_limit_;
 };
 
 }  // namespace rally::common

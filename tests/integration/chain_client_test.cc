@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "services/common/pg_advisory_lock.h"
+#include "services/common/pg_pool.h"
 #include "services/critique/chain/contract_calls.h"
 #include "services/critique/chain/contract_deployer.h"
 #include "services/critique/chain/eth_rpc_client.h"
@@ -37,6 +39,28 @@ struct Chain {
 
 chain::SendSettings settings(chain::GasPolicy gas = {}) {
   return chain::SendSettings{.gas = gas, .chain_id = AnvilServer::kChainId, .receipt_poll = 10ms};
+}
+
+// Sends `count` prompts to the critic at once, round robin over `senders`, and returns the run ids their
+// receipts report (every send must succeed).
+std::set<std::string> send_prompts_at_once(const std::vector<chain::TransactionSender*>& senders, int count,
+                                           const chain::Address& critic) {
+  std::vector<std::future<common::Result<chain::Receipt>>> sends;
+  for (int i = 0; i < count; ++i) {
+    chain::TransactionSender& sender = *senders[static_cast<std::size_t>(i) % senders.size()];
+    sends.push_back(std::async(std::launch::async, [&sender, &critic, i] {
+      return sender.transact(critic, chain::encode_send_message("prompt " + std::to_string(i)),
+                             Clock::now() + 20s);
+    }));
+  }
+  std::set<std::string> run_ids;
+  for (auto& send : sends) {
+    auto receipt = send.get();
+    INFO((receipt.ok() ? "" : receipt.error().message));
+    REQUIRE(receipt.ok());
+    run_ids.insert(chain::find_run_started(receipt.value(), critic)->run_id.to_decimal());
+  }
+  return run_ids;
 }
 
 TEST_CASE("the chain client deploys the contracts and reads what they emit", "[integration]") {
@@ -118,21 +142,7 @@ TEST_CASE("concurrent sends get distinct nonces and a used nonce is resynchronis
                                           AnvilServer::kChainId, Clock::now() + 30s);
   REQUIRE(deployed.ok());
 
-  std::vector<std::future<common::Result<chain::Receipt>>> sends;
-  for (int i = 0; i < 12; ++i) {
-    sends.push_back(std::async(std::launch::async, [&, i] {
-      return deployer.transact(deployed->critic, chain::encode_send_message("prompt " + std::to_string(i)),
-                               Clock::now() + 20s);
-    }));
-  }
-  std::set<std::string> run_ids;
-  for (auto& send : sends) {
-    auto receipt = send.get();
-    INFO((receipt.ok() ? "" : receipt.error().message));
-    REQUIRE(receipt.ok());
-    run_ids.insert(chain::find_run_started(receipt.value(), deployed->critic)->run_id.to_decimal());
-  }
-  CHECK(run_ids.size() == 12);
+  CHECK(send_prompts_at_once({&deployer}, 12, deployed->critic).size() == 12);
 
   // Another sender on the same account uses the next nonce behind the first one's back.
   chain::TransactionSender other(*node.rpc, key(AnvilServer::kDeployerKey), settings());
@@ -141,6 +151,36 @@ TEST_CASE("concurrent sends get distinct nonces and a used nonce is resynchronis
       deployer.transact(deployed->critic, chain::encode_send_message("after"), Clock::now() + 10s);
   INFO((resynced.ok() ? "" : resynced.error().message));
   CHECK(resynced.ok());
+}
+
+TEST_CASE("replicas sending from one account take turns through a shared lock", "[integration]") {
+  Chain node;
+  chain::TransactionSender deployer(*node.rpc, key(AnvilServer::kDeployerKey), settings());
+  auto deployed = chain::deploy_contracts(deployer, key(AnvilServer::kWorkerKey).address(),
+                                          AnvilServer::kChainId, Clock::now() + 30s);
+  REQUIRE(deployed.ok());
+
+  // Two processes' worth: each its own pool, lock and sender, all on one account (the deployer's, which
+  // the stack also sends prompts from).
+  ScratchDatabase database;
+  common::PostgresSettings postgres;
+  postgres.url = database.url();
+  postgres.pool_size = 2;
+  common::PgPool first_pool(postgres);
+  common::PgPool second_pool(postgres);
+  common::PgAdvisoryMutex first_lock(first_pool, "requester", 10s);
+  common::PgAdvisoryMutex second_lock(second_pool, "requester", 10s);
+  chain::TransactionSender first(*node.rpc, key(AnvilServer::kDeployerKey), settings(), &first_lock);
+  chain::TransactionSender second(*node.rpc, key(AnvilServer::kDeployerKey), settings(), &second_lock);
+
+  const auto sent_before = node.rpc->pending_nonce(first.address());
+  REQUIRE(sent_before.ok());
+  // Without the shared lock each would hand out nonces the other had used, and most sends would fail.
+  CHECK(send_prompts_at_once({&first, &second}, 16, deployed->critic).size() == 16);
+  // Sixteen sends used sixteen nonces: none was skipped or refused.
+  auto sent_after = node.rpc->pending_nonce(first.address());
+  REQUIRE(sent_after.ok());
+  CHECK(sent_after.value() == sent_before.value() + chain::U256::from_u64(16));
 }
 
 TEST_CASE("an unreachable node is CHAIN_UNAVAILABLE", "[integration]") {

@@ -51,6 +51,18 @@ struct CritiqueFixture {
         30s));
   }
 
+  // Waits until the oracle worker has recorded `count` answers: it records one after its receipt, which
+  // the requester may have seen first.
+  bool oracle_answers_recorded(int count) const {
+    return wait_until(
+        [&] {
+          pqxx::connection connection(stack->database_url());
+          pqxx::nontransaction work(connection);
+          return work.exec1("SELECT count(*) FROM critique.oracle_answers")[0].as<int>() >= count;
+        },
+        10s);
+  }
+
   chain::ContractAddresses contracts() const {
     auto addresses = chain::read_contract_addresses(stack->env().at("RALLY_CRITIQUE_CONTRACTS_FILE"));
     REQUIRE(addresses.ok());
@@ -95,6 +107,7 @@ TEST_CASE("a critique runs end to end through the gateway, the chain and the ora
   }
 
   SECTION("the critique is recorded without the prompt, and the critic's response() holds the answer") {
+    REQUIRE(fixture.oracle_answers_recorded(1));
     pqxx::connection connection(fixture.stack->database_url());
     pqxx::work work(connection);
     const pqxx::row row = work.exec1(
@@ -232,6 +245,7 @@ TEST_CASE("a failing LLM becomes an error answer on chain and a 502 with its rea
   CHECK(envelope.at("error").at("code") == "UPSTREAM_ERROR");
   CHECK_THAT(std::string(envelope.at("error").at("message").as_string()),
              Catch::StartsWith("The oracle could not critique the prompt: The critic model failed"));
+  REQUIRE(fixture.oracle_answers_recorded(1));
   pqxx::connection connection(fixture.stack->database_url());
   pqxx::work work(connection);
   CHECK(work.exec1("SELECT outcome FROM critique.critiques")[0].as<std::string>() == "oracle_error");

@@ -92,6 +92,14 @@ struct ReplicatedStack {
   }
 
   // The outcome of every answer the oracle workers recorded, by prompt.
+  // The worker's rows once there are `count`: it records an answer after its receipt, which the requester
+  // may have seen first.
+  std::vector<std::string> oracle_outcomes_once(std::size_t count) const {
+    std::vector<std::string> outcomes;
+    wait_until([&] { return (outcomes = oracle_outcomes()).size() >= count; }, 10s);
+    return outcomes;
+  }
+
   std::vector<std::string> oracle_outcomes() const {
     pqxx::connection connection(stack->database_url());
     pqxx::work work(connection);
@@ -218,7 +226,7 @@ TEST_CASE("replicas share rate limits, live scores and one oracle worker", "[int
     CHECK(run_ids.size() == 6);
     // One LLM call and one answer per prompt: the standby asked nothing and sent nothing.
     CHECK(s.llm_calls() == 6);
-    CHECK(s.oracle_outcomes() == std::vector<std::string>(6, "answered"));
+    CHECK(s.oracle_outcomes_once(6) == std::vector<std::string>(6, "answered"));
     CHECK(s.stack->log_of(standby).find(kLeads) == std::string::npos);
 
     // The leader crashes; its session ends and the standby takes the lease within its retry delay.
@@ -232,7 +240,7 @@ TEST_CASE("replicas share rate limits, live scores and one oracle worker", "[int
     INFO(after.status << " " << after.body);
     CHECK(after.status == 200);
     CHECK(s.llm_calls() == 7);
-    CHECK(s.oracle_outcomes() == std::vector<std::string>(7, "answered"));
+    CHECK(s.oracle_outcomes_once(7) == std::vector<std::string>(7, "answered"));
   }
 }
 

@@ -24,8 +24,13 @@ bool is_nonce_conflict(const Error& error) {
 
 }  // namespace
 
-TransactionSender::TransactionSender(EthRpcClient& rpc, eth::PrivateKey key, SendSettings settings)
-    : rpc_(rpc), key_(std::move(key)), address_(key_.address()), settings_(std::move(settings)) {}
+TransactionSender::TransactionSender(EthRpcClient& rpc, eth::PrivateKey key, SendSettings settings,
+                                     common::CrossProcessMutex* shared_send_lock)
+    : rpc_(rpc),
+      key_(std::move(key)),
+      address_(key_.address()),
+      settings_(std::move(settings)),
+      shared_send_lock_(shared_send_lock) {}
 
 Result<std::uint64_t> TransactionSender::gas_limit_for(const std::optional<Address>& to, const Bytes& data) {
   const GasPolicy& policy = settings_.gas;
@@ -82,7 +87,20 @@ Result<Hash32> TransactionSender::send(const std::optional<Address>& to, const B
   auto fees = fees_for_next_send();
   if (!fees.ok()) return fees.error();
 
+  // The in-process lock first: this process's threads queue here, not on the shared lock's connections.
   std::lock_guard lock(mutex_);
+  if (shared_send_lock_ == nullptr) return send_next(to, data, gas.value(), fees.value());
+  std::optional<Result<Hash32>> sent;
+  const std::optional<Error> unlocked = shared_send_lock_->run_exclusive([&] {
+    next_nonce_.reset();  // another replica may have sent since this one did
+    sent.emplace(send_next(to, data, gas.value(), fees.value()));
+  });
+  if (unlocked) return *unlocked;
+  return std::move(*sent);
+}
+
+Result<Hash32> TransactionSender::send_next(const std::optional<Address>& to, const Bytes& data,
+                                            std::uint64_t gas, const FeeData& fees) {
   // A nonce refused as used (another process sent from this account) is retried once with the node's count.
   for (int attempt = 1;; ++attempt) {
     if (!next_nonce_) {
@@ -90,7 +108,7 @@ Result<Hash32> TransactionSender::send(const std::optional<Address>& to, const B
       if (!nonce.ok()) return nonce.error();
       next_nonce_ = nonce.value();
     }
-    auto hash = rpc_.send_raw_transaction(sign(to, data, gas.value(), fees.value(), *next_nonce_));
+    auto hash = rpc_.send_raw_transaction(sign(to, data, gas, fees, *next_nonce_));
     if (hash.ok()) {
       *next_nonce_ = *next_nonce_ + U256::from_u64(1);
       return hash.value();

@@ -2,10 +2,14 @@
 //
 // Nonces: the sender hands them out itself, so concurrent sends from many threads each get their own and
 // none is skipped. Gas and fees are asked for first, outside the lock; signing and sending happen under one
-// lock (sending to a local node takes about a
-// millisecond), so transactions reach the node in nonce order and a failed send never leaves a gap
-// behind a later one. After any failed send the next send asks the node again (eth_getTransactionCount
-// "pending"): whatever the failure did or did not leave in the node's pool, the count is then right.
+// lock (sending to a local node takes about a millisecond), so transactions reach the node in nonce order
+// and a failed send never leaves a gap behind a later one. After any failed send the next send asks the
+// node again (eth_getTransactionCount "pending"): whatever the failure did or did not leave in the node's
+// pool, the count is then right.
+//
+// Replicas that send from the same account pass a CrossProcessMutex shared by all of them: the lock then
+// spans the processes, and each send asks the node for the pending count under it, since another replica
+// may have used the next nonce. A nonce refused as used (a sender outside the mutex) is retried once.
 //
 // Gas: the limit is the node's estimate times a safety margin, unless the policy fixes it (as the
 // original app did, 2,000,000); a call that would revert is refused at estimation with its reason, before
@@ -23,6 +27,7 @@
 #include <string>
 
 #include "services/common/errors.h"
+#include "services/common/pg_advisory_lock.h"
 #include "services/critique/chain/eth_rpc_client.h"
 #include "services/critique/eth/keys.h"
 
@@ -52,7 +57,9 @@ class TransactionSender {
  public:
   using Clock = std::chrono::steady_clock;
 
-  TransactionSender(EthRpcClient& rpc, eth::PrivateKey key, SendSettings settings);
+  // `shared_send_lock` (may be null: this process alone sends from the account) must outlive the sender.
+  TransactionSender(EthRpcClient& rpc, eth::PrivateKey key, SendSettings settings,
+                    common::CrossProcessMutex* shared_send_lock = nullptr);
 
   const Address& address() const { return address_; }
 
@@ -77,11 +84,15 @@ class TransactionSender {
   common::Result<FeeData> fees_for_next_send();
   Bytes sign(const std::optional<Address>& to, const Bytes& data, std::uint64_t gas, const FeeData& fees,
              const U256& nonce) const;
+  // Under mutex_ (and the shared lock when there is one): picks the nonce and sends.
+  common::Result<Hash32> send_next(const std::optional<Address>& to, const Bytes& data, std::uint64_t gas,
+                                   const FeeData& fees);
 
   EthRpcClient& rpc_;
   const eth::PrivateKey key_;
   const Address address_;
   const SendSettings settings_;
+  common::CrossProcessMutex* const shared_send_lock_;
 
   std::mutex mutex_;
   std::optional<U256> next_nonce_;  // nullopt: ask the node before the next send

@@ -25,6 +25,18 @@ namespace {
 using common::Error;
 using common::ErrorCode;
 
+// How long a send waits for another replica's send from the same account (each takes milliseconds).
+constexpr std::chrono::seconds kSendLockWait{10};
+
+// Replicas sending from one account share their nonces, so they take turns: a PostgreSQL advisory lock
+// per chain and account.
+common::PgAdvisoryMutex& own_send_lock(common::ServiceContext& context, std::uint64_t chain_id,
+                                       const eth::PrivateKey& key) {
+  return context.own(std::make_unique<common::PgAdvisoryMutex>(
+      context.postgres, "critique.sender/" + std::to_string(chain_id) + "/" + key.address().lower_hex(),
+      kSendLockWait));
+}
+
 void set_duration(google::protobuf::Duration& duration, std::chrono::microseconds time) {
   duration.set_seconds(time.count() / 1'000'000);
   duration.set_nanos(static_cast<std::int32_t>((time.count() % 1'000'000) * 1000));
@@ -75,8 +87,10 @@ std::unique_ptr<grpc::Service> make_critique_service(common::ServiceContext& con
   chain::EthRpcClient& rpc = context.own(std::make_unique<chain::EthRpcClient>(settings.rpc));
   CritiqueStore& store =
       context.own(std::make_unique<PgCritiqueStore>(context.postgres, common::pg::StoreSettings{}));
-  chain::TransactionSender& requester = context.own(
-      std::make_unique<chain::TransactionSender>(rpc, std::move(*settings.requester_key), settings.send));
+  common::PgAdvisoryMutex& requester_lock =
+      own_send_lock(context, settings.send.chain_id, *settings.requester_key);
+  chain::TransactionSender& requester = context.own(std::make_unique<chain::TransactionSender>(
+      rpc, std::move(*settings.requester_key), settings.send, &requester_lock));
   AnswerWatcher& answers =
       context.own(std::make_unique<AnswerWatcher>(rpc, settings.contracts.critic, settings.poll_interval));
   CritiqueEngine& engine = context.own(std::make_unique<CritiqueEngine>(
@@ -90,8 +104,10 @@ std::unique_ptr<grpc::Service> make_critique_service(common::ServiceContext& con
   if (settings.run_worker) {
     auto channel = common::make_service_channel(settings.llm_proxy);
     CriticLlm& llm = context.own(std::make_unique<LlmProxyCritic>(channel, settings.model));
-    chain::TransactionSender& worker_sender = context.own(
-        std::make_unique<chain::TransactionSender>(rpc, std::move(*settings.worker_key), settings.send));
+    common::PgAdvisoryMutex& worker_lock =
+        own_send_lock(context, settings.send.chain_id, *settings.worker_key);
+    chain::TransactionSender& worker_sender = context.own(std::make_unique<chain::TransactionSender>(
+        rpc, std::move(*settings.worker_key), settings.send, &worker_lock));
     // One worker per oracle answers among the replicas sharing the database.
     common::PgAdvisoryLock& lease = context.own(std::make_unique<common::PgAdvisoryLock>(
         context.postgres, "critique.oracle-worker/" + settings.contracts.oracle.lower_hex()));
